@@ -1,0 +1,69 @@
+# Every target installs what it needs first (Debian packages, the venvs), then acts.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+UNO_VENV := .venv-uno
+PORT ?= 8000
+UNOSERVER_VERSION := 3.7
+APT_PACKAGES := libreoffice-writer-nogui python3-uno python3-venv fonts-noto-cjk fonts-hanazono \
+	fonts-liberation2 poppler-utils redis-server
+
+.PHONY: run test test-all slow up lint format bench templates deps clean
+
+deps: .stamps/apt $(VENV)/.installed $(UNO_VENV)/.installed
+
+# Installed only when a package is missing: `dpkg -s` is fast, apt-get is not.
+.stamps/apt: Makefile
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+		echo "installing Debian packages: $(APT_PACKAGES)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(APT_PACKAGES); \
+	fi
+	@mkdir -p .stamps && touch $@
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	@touch $@
+
+# unoserver's server half must run under Debian's python3, the only one with `uno` (DESIGN §3).
+$(UNO_VENV)/.installed: .stamps/apt
+	/usr/bin/python3 -m venv --system-site-packages $(UNO_VENV)
+	$(UNO_VENV)/bin/pip install -q unoserver==$(UNOSERVER_VERSION)
+	$(UNO_VENV)/bin/python -c 'import uno'
+	@touch $@
+
+run: deps
+	$(VENV)/bin/docgen render samples/community.example.json --out out
+
+test: deps
+	$(VENV)/bin/pytest -m "not slow"
+
+slow: deps
+	$(VENV)/bin/pytest -m slow
+
+test-all: deps
+	$(VENV)/bin/pytest
+
+up: deps
+	$(VENV)/bin/docgen up --port $(PORT)
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: deps
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+templates: deps
+	$(VENV)/bin/python -m doc_templates.build
+
+bench: deps
+	$(VENV)/bin/python bench/convert.py
+
+clean:
+	rm -rf out .run .stamps .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The `docgen` console script: the composition roots of every process kind."""

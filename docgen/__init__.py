@@ -1,0 +1,1 @@
+"""Framework-free core shared by the API and the workers (never imports litestar)."""

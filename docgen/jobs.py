@@ -1,0 +1,176 @@
+"""Job records: what was asked, and how each document is getting on.
+
+A job is one hash in Redis: field `meta` (written once by the API) and one `doc:{attachment}`
+field per document (written only by the worker doing it), so concurrent workers never overwrite
+each other. The job's status is derived from its documents, never stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from typing import Literal, Protocol
+
+import msgspec
+
+from docgen.errors import DocgenError
+from docgen.schema import AttachmentId
+
+__all__ = [
+    "DocumentRecord",
+    "ErrorInfo",
+    "JobRecord",
+    "JobStore",
+    "MemoryJobStore",
+    "RedisJobStore",
+    "job_finished_at",
+    "job_status",
+    "redis_errors",
+    "utcnow",
+]
+
+DocumentStatus = Literal["queued", "running", "succeeded", "failed"]
+JobStatus = Literal["queued", "running", "succeeded", "partial", "failed"]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+class ErrorInfo(msgspec.Struct, frozen=True):
+    code: str
+    message: str
+    message_en: str
+
+
+class DocumentRecord(msgspec.Struct, frozen=True):
+    attachment: AttachmentId
+    status: DocumentStatus = "queued"
+    version: int | None = None
+    reused: bool = False
+    pages: int | None = None
+    pdf_key: str | None = None
+    docx_key: str | None = None
+    error: ErrorInfo | None = None
+    attempts: int = 0
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+
+class JobRecord(msgspec.Struct, frozen=True):
+    id: str
+    tenant: str
+    community_id: str
+    year: int
+    created_at: dt.datetime
+    input_key: str  # the stored request body (object storage)
+    attachments: tuple[AttachmentId, ...]
+
+
+def job_status(documents: list[DocumentRecord]) -> JobStatus:
+    statuses = {d.status for d in documents}
+    if statuses <= {"queued"}:
+        return "queued"
+    if statuses == {"succeeded"}:
+        return "succeeded"
+    if statuses == {"failed"}:
+        return "failed"
+    if statuses == {"succeeded", "failed"}:
+        return "partial"
+    return "running"
+
+
+def job_finished_at(documents: list[DocumentRecord]) -> dt.datetime | None:
+    if any(d.status not in ("succeeded", "failed") for d in documents):
+        return None
+    return max((d.finished_at for d in documents if d.finished_at), default=None)
+
+
+class JobStore(Protocol):
+    def create(self, job: JobRecord) -> None: ...
+    def get(self, job_id: str) -> tuple[JobRecord, list[DocumentRecord]] | None: ...
+    def put_document(self, job_id: str, document: DocumentRecord) -> None: ...
+    def ping(self) -> None: ...
+
+
+_encoder = msgspec.json.Encoder()
+_job_decoder = msgspec.json.Decoder(JobRecord)
+_doc_decoder = msgspec.json.Decoder(DocumentRecord)
+
+
+@contextlib.contextmanager
+def redis_errors() -> Iterator[None]:
+    """Redis failures as a retryable `DocgenError`, so callers need not know the client."""
+    import redis
+
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise DocgenError(
+            "queue.unavailable",
+            "任务队列暂不可用，请稍后重试",
+            "The job queue is unavailable; retry later",
+            retryable=True,
+            detail=repr(exc),
+        ) from exc
+
+
+class RedisJobStore:
+    def __init__(self, redis: object, prefix: str = "docgen") -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    def _key(self, job_id: str) -> str:
+        return f"{self._prefix}:job:{job_id}"
+
+    def create(self, job: JobRecord) -> None:
+        fields = {"meta": _encoder.encode(job)}
+        for attachment in job.attachments:
+            fields[f"doc:{attachment}"] = _encoder.encode(DocumentRecord(attachment))
+        with redis_errors():
+            self._redis.hset(self._key(job.id), mapping=fields)  # type: ignore[attr-defined]
+
+    def get(self, job_id: str) -> tuple[JobRecord, list[DocumentRecord]] | None:
+        with redis_errors():
+            raw: dict[bytes, bytes] = self._redis.hgetall(self._key(job_id))  # type: ignore[attr-defined]
+        if b"meta" not in raw:
+            return None
+        job = _job_decoder.decode(raw[b"meta"])
+        docs = [_doc_decoder.decode(raw[f"doc:{a}".encode()]) for a in job.attachments]
+        return job, docs
+
+    def put_document(self, job_id: str, document: DocumentRecord) -> None:
+        with redis_errors():
+            self._redis.hset(  # type: ignore[attr-defined]
+                self._key(job_id), f"doc:{document.attachment}", _encoder.encode(document)
+            )
+
+    def ping(self) -> None:
+        with redis_errors():
+            self._redis.ping()  # type: ignore[attr-defined]
+
+
+class MemoryJobStore:
+    """In-memory store for unit tests of logic."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, JobRecord] = {}
+        self.documents: dict[tuple[str, str], DocumentRecord] = {}
+
+    def create(self, job: JobRecord) -> None:
+        self.jobs[job.id] = job
+        for attachment in job.attachments:
+            self.documents[(job.id, attachment)] = DocumentRecord(attachment)
+
+    def get(self, job_id: str) -> tuple[JobRecord, list[DocumentRecord]] | None:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return None
+        return job, [self.documents[(job_id, a)] for a in job.attachments]
+
+    def put_document(self, job_id: str, document: DocumentRecord) -> None:
+        self.documents[(job_id, document.attachment)] = document
+
+    def ping(self) -> None:
+        return None

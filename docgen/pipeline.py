@@ -1,0 +1,217 @@
+"""The work of one document, as plain functions: render → convert → store → record.
+
+Actors and the embedded `docgen render` call these; they hold no framework code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from importlib import metadata
+from typing import Any
+
+import msgspec
+from pypdf import PdfReader
+
+from docgen.context import build_context
+from docgen.convert import Converter
+from docgen.errors import DocgenError
+from docgen.jobs import DocumentRecord, ErrorInfo, JobStore, utcnow
+from docgen.objectstore import ObjectStore
+from docgen.render import render_docx
+from docgen.schema import AttachmentId, JobRequest
+from docgen.storage import (
+    VersionCounter,
+    document_identity,
+    document_prefix,
+    find_version,
+    store_version,
+)
+from docgen.templates import TemplateCatalogue
+
+__all__ = ["Rendered", "Workshop", "count_pages", "produce_document", "render_attachment"]
+
+log = logging.getLogger("docgen.pipeline")
+
+
+class Rendered(msgspec.Struct, frozen=True):
+    attachment: AttachmentId
+    stem: str
+    docx: bytes
+    pdf: bytes
+    pages: int
+    identity: str
+
+
+class Workshop(msgspec.Struct, frozen=True):
+    """Everything a worker needs to produce documents (one per worker process)."""
+
+    jobs: JobStore
+    store: ObjectStore
+    converter: Converter
+    catalogue: TemplateCatalogue
+    counter: VersionCounter
+
+
+def count_pages(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _context_and_identity(
+    request: JobRequest, attachment: AttachmentId, catalogue: TemplateCatalogue
+) -> tuple[dict[str, Any], str]:
+    context = build_context(request, attachment)
+    return context, document_identity(context, request.pdf_a, catalogue[attachment].sha256)
+
+
+def _render(
+    attachment: AttachmentId,
+    context: dict[str, Any],
+    identity: str,
+    catalogue: TemplateCatalogue,
+    converter: Converter,
+) -> Rendered:
+    template = catalogue[attachment]
+    docx = render_docx(template.read(), context, template.file)
+    pdf = converter.to_pdf(docx)
+    return Rendered(attachment, template.stem, docx, pdf, count_pages(pdf), identity)
+
+
+def render_attachment(
+    request: JobRequest,
+    attachment: AttachmentId,
+    catalogue: TemplateCatalogue,
+    converter: Converter,
+) -> Rendered:
+    """Render and convert one attachment in memory (the embedded path: nothing stored)."""
+    context, identity = _context_and_identity(request, attachment, catalogue)
+    return _render(attachment, context, identity, catalogue, converter)
+
+
+def produce_document(
+    workshop: Workshop, job_id: str, attachment: AttachmentId, *, final_attempt: bool = True
+) -> DocumentRecord | None:
+    """Produce one document of a job and record the outcome on the job.
+
+    Idempotent: a retry of a message whose document was already stored reports that version.
+    A retryable failure is re-raised unless `final_attempt`; other failures mark the document
+    `failed` with a readable reason, and the job's other documents go on.
+    """
+    found = workshop.jobs.get(job_id)
+    if found is None:
+        log.warning("job.unknown job_id=%s attachment=%s", job_id, attachment)
+        return None
+    job, documents = found
+    current = next(d for d in documents if d.attachment == attachment)
+    if current.status in ("succeeded", "failed"):
+        return current  # a redelivered message: the work is done
+    started = msgspec.structs.replace(
+        current, status="running", started_at=utcnow(), attempts=current.attempts + 1
+    )
+    workshop.jobs.put_document(job_id, started)
+    try:
+        body = workshop.store.get(job.input_key)
+        if body is None:
+            raise DocgenError(
+                "input.missing",
+                "找不到该任务的输入数据",
+                "The job's input is missing",
+                detail=job.input_key,
+            )
+        request = msgspec.json.decode(body, type=JobRequest)
+        done = _render_and_store(
+            workshop, job_id, job.tenant, request, attachment, hashlib.sha256(body).hexdigest()
+        )
+    except DocgenError as exc:
+        if exc.retryable and not final_attempt:
+            log.warning(
+                "document.retry job_id=%s attachment=%s code=%s detail=%s",
+                job_id,
+                attachment,
+                exc.code,
+                exc.detail,
+            )
+            raise
+        log.error(
+            "document.failed job_id=%s attachment=%s code=%s detail=%s",
+            job_id,
+            attachment,
+            exc.code,
+            exc.detail,
+        )
+        failed = msgspec.structs.replace(
+            started,
+            status="failed",
+            finished_at=utcnow(),
+            error=ErrorInfo(exc.code, exc.message, exc.message_en),
+        )
+        workshop.jobs.put_document(job_id, failed)
+        return failed
+    except Exception:
+        if not final_attempt:
+            raise
+        log.exception("document.crashed job_id=%s attachment=%s", job_id, attachment)
+        failed = msgspec.structs.replace(
+            started,
+            status="failed",
+            finished_at=utcnow(),
+            error=ErrorInfo("internal", "生成文档时发生内部错误", "Internal error while producing"),
+        )
+        workshop.jobs.put_document(job_id, failed)
+        return failed
+    done = msgspec.structs.replace(done, attempts=started.attempts, started_at=started.started_at)
+    workshop.jobs.put_document(job_id, done)
+    log.info(
+        "document.succeeded job_id=%s attachment=%s version=%s reused=%s",
+        job_id,
+        attachment,
+        done.version,
+        done.reused,
+    )
+    return done
+
+
+def _render_and_store(
+    workshop: Workshop,
+    job_id: str,
+    tenant: str,
+    request: JobRequest,
+    attachment: AttachmentId,
+    input_sha256: str,
+) -> DocumentRecord:
+    template = workshop.catalogue[attachment]
+    prefix = document_prefix(tenant, request.community_id, request.year, attachment)
+    context, identity = _context_and_identity(request, attachment, workshop.catalogue)
+    files = find_version(workshop.store, prefix, identity)
+    if files is None:
+        rendered = _render(attachment, context, identity, workshop.catalogue, workshop.converter)
+        files = store_version(
+            workshop.store,
+            workshop.counter,
+            prefix,
+            rendered.stem,
+            rendered.docx,
+            rendered.pdf,
+            {
+                "job_id": job_id,
+                "created_at": utcnow(),
+                "identity": rendered.identity,
+                "input_sha256": input_sha256,
+                "template_id": attachment,
+                "template_version": template.version,
+                "template_sha256": template.sha256,
+                "docxtpl_version": metadata.version("docxtpl"),
+                "pages": rendered.pages,
+            },
+        )
+    return DocumentRecord(
+        attachment,
+        "succeeded",
+        version=files.version,
+        reused=files.reused,
+        pages=files.pages,
+        pdf_key=files.pdf_key,
+        docx_key=files.docx_key,
+        finished_at=utcnow(),
+    )

@@ -1,0 +1,62 @@
+"""The job resource of the contract (`GET /v1/jobs/{id}`), built from records; URLs are absolute."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from docgen.jobs import DocumentRecord, JobRecord, job_finished_at, job_status
+
+__all__ = ["download_path", "job_resource"]
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def download_path(job_id: str, attachment: str, kind: str) -> str:
+    return f"/v1/jobs/{job_id}/documents/{attachment}/{kind}"
+
+
+def job_resource(job: JobRecord, documents: list[DocumentRecord], base_url: str) -> dict[str, Any]:
+    def url(doc: DocumentRecord, kind: str) -> str | None:
+        if doc.status != "succeeded":
+            return None
+        return base_url + download_path(job.id, doc.attachment, kind)
+
+    return {
+        "id": job.id,
+        "status": job_status(documents),
+        "community_id": job.community_id,
+        "year": job.year,
+        "created_at": _iso(job.created_at),
+        "finished_at": _iso(job_finished_at(documents)),
+        "warnings": [],
+        "indicators": {},
+        "documents": [
+            {
+                "attachment": doc.attachment,
+                "status": doc.status,
+                "version": doc.version,
+                "reused": doc.reused,
+                "pages": doc.pages,
+                "pdf_url": url(doc, "pdf"),
+                "docx_url": url(doc, "docx"),
+                "xlsx_url": None,
+                "error": (
+                    {
+                        "code": doc.error.code,
+                        "message": doc.error.message,
+                        "message_en": doc.error.message_en,
+                    }
+                    if doc.error
+                    else None
+                ),
+            }
+            for doc in documents
+        ],
+        "bundle": None,
+        "share_url": None,
+        "notifications": [],
+        "links": {"self": f"{base_url}/v1/jobs/{job.id}"},
+    }

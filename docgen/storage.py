@@ -1,0 +1,160 @@
+"""Object keys, immutable versions and manifests.
+
+Keys: `{tenant}/communities/{community_id}/{year}/{attachment}/v{n}/{file}`. A version is complete
+when its `manifest.json` exists: it is written last, after the DOCX and PDF. An identity record
+(`…/{attachment}/identities/{sha}.json`) maps a document's identity — the checksum of its render
+context, options and template — to the version that holds it, so a retried message finds its
+work done instead of writing a second version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from typing import Any, Protocol
+
+import msgspec
+
+from docgen.objectstore import ObjectStore
+
+__all__ = [
+    "DocumentFiles",
+    "Manifest",
+    "MemoryVersionCounter",
+    "RedisVersionCounter",
+    "VersionCounter",
+    "document_identity",
+    "document_prefix",
+    "find_version",
+    "input_key",
+    "store_version",
+]
+
+_VERSION = re.compile(r"/v(\d+)/manifest\.json$")
+
+
+def document_prefix(tenant: str, community_id: str, year: int, attachment: str) -> str:
+    return f"{tenant}/communities/{community_id}/{year}/{attachment}/"
+
+
+def input_key(tenant: str, body_sha256: str) -> str:
+    """Inputs are stored once per content hash."""
+    return f"{tenant}/inputs/{body_sha256}.json"
+
+
+def document_identity(context: dict[str, Any], pdf_a: bool, template_sha256: str) -> str:
+    canonical = msgspec.json.encode(
+        {"context": context, "pdf_a": pdf_a, "template": template_sha256}, order="sorted"
+    )
+    return hashlib.sha256(canonical).hexdigest()
+
+
+class FileEntry(msgspec.Struct, frozen=True):
+    key: str
+    size: int
+    sha256: str
+
+
+class Manifest(msgspec.Struct, frozen=True):
+    version: int
+    job_id: str
+    created_at: dt.datetime
+    identity: str
+    input_sha256: str
+    template_id: str
+    template_version: int
+    template_sha256: str
+    docxtpl_version: str
+    pages: int
+    files: dict[str, FileEntry]  # "pdf", "docx"
+
+
+class DocumentFiles(msgspec.Struct, frozen=True):
+    version: int
+    pdf_key: str
+    docx_key: str
+    pages: int
+    reused: bool
+
+
+class VersionCounter(Protocol):
+    def next_version(self, prefix: str, at_least: int) -> int:
+        """A version number never handed out before for `prefix`, greater than `at_least`."""
+        ...
+
+
+class RedisVersionCounter:
+    """INCR per prefix; seeded from storage so that a Redis that lost its data never reuses one."""
+
+    def __init__(self, redis: object, namespace: str = "docgen") -> None:
+        self._redis = redis
+        self._namespace = namespace
+
+    def next_version(self, prefix: str, at_least: int) -> int:
+        key = f"{self._namespace}:version:{prefix}"
+        self._redis.set(key, at_least, nx=True)  # type: ignore[attr-defined]
+        number = int(self._redis.incr(key))  # type: ignore[attr-defined]
+        while number <= at_least:  # the counter was behind storage
+            number = int(self._redis.incr(key))  # type: ignore[attr-defined]
+        return number
+
+
+class MemoryVersionCounter:
+    def __init__(self) -> None:
+        self.last: dict[str, int] = {}
+
+    def next_version(self, prefix: str, at_least: int) -> int:
+        self.last[prefix] = max(self.last.get(prefix, 0), at_least) + 1
+        return self.last[prefix]
+
+
+def latest_version(store: ObjectStore, prefix: str) -> int:
+    versions = [int(m.group(1)) for key in store.list(prefix) if (m := _VERSION.search(key))]
+    return max(versions, default=0)
+
+
+def find_version(store: ObjectStore, prefix: str, identity: str) -> DocumentFiles | None:
+    """The complete version already holding `identity`, if any."""
+    record = store.get(f"{prefix}identities/{identity}.json")
+    if record is None:
+        return None
+    version = msgspec.json.decode(record, type=dict[str, int])["version"]
+    raw = store.get(f"{prefix}v{version}/manifest.json")
+    if raw is None:
+        return None
+    manifest = msgspec.json.decode(raw, type=Manifest)
+    return DocumentFiles(
+        version, manifest.files["pdf"].key, manifest.files["docx"].key, manifest.pages, reused=True
+    )
+
+
+def store_version(
+    store: ObjectStore,
+    counter: VersionCounter,
+    prefix: str,
+    stem: str,
+    docx: bytes,
+    pdf: bytes,
+    manifest_fields: dict[str, Any],
+) -> DocumentFiles:
+    """Write a new immutable version: DOCX, PDF, then the manifest that completes it."""
+    identity = manifest_fields["identity"]
+    version = counter.next_version(prefix, latest_version(store, prefix))
+    base = f"{prefix}v{version}/"
+    files = {}
+    for kind, data, content_type in (
+        ("docx", docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("pdf", pdf, "application/pdf"),
+    ):
+        key = f"{base}{stem}.{kind}"
+        store.put(key, data, content_type)
+        files[kind] = FileEntry(key, len(data), hashlib.sha256(data).hexdigest())
+    manifest = Manifest(version=version, files=files, **manifest_fields)
+    store.put(f"{base}manifest.json", msgspec.json.encode(manifest), "application/json")
+    store.put(
+        f"{prefix}identities/{identity}.json",
+        msgspec.json.encode({"version": version}),
+        "application/json",
+    )
+    return DocumentFiles(version, files["pdf"].key, files["docx"].key, manifest.pages, False)

@@ -1,0 +1,1 @@
+"""The HTTP API (Litestar): validate → record job → enqueue → report status → redirect downloads."""

@@ -1,0 +1,94 @@
+"""RFC 9457 problem+json answers in the contract's shape; never a 500 for what a client sent."""
+
+from __future__ import annotations
+
+import logging
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+from docgen.errors import DocgenError, FieldProblem, RequestInvalid
+
+log = logging.getLogger("docgen.api")
+
+_TITLES = {
+    400: "请求格式错误 / Bad request",
+    401: "未认证 / Unauthorized",
+    404: "资源不存在 / Not found",
+    405: "不支持的请求方法 / Method not allowed",
+    413: "请求体过大（上限 32 MiB） / Request body too large (limit 32 MiB)",
+    415: "不支持的媒体类型 / Unsupported media type",
+    422: "请求数据未通过校验 / Request validation failed",
+    503: "服务暂不可用，请稍后重试 / Service unavailable, retry later",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    errors: list[FieldProblem] | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[bytes]:
+    body = {
+        "type": "about:blank",
+        "title": title or _TITLES.get(status, "错误 / Error"),
+        "status": status,
+        "detail": detail,
+        "errors": errors or [],
+    }
+    return Response(
+        msgspec.json.encode(body),
+        status_code=status,
+        media_type="application/problem+json",
+        headers=headers,
+    )
+
+
+def on_request_invalid(_: Request, exc: RequestInvalid) -> Response[bytes]:
+    first = exc.problems[0]
+    detail = f"{first.path or '请求体'}：{first.message}" if exc.problems else exc.title
+    return problem(exc.status, detail, exc.problems, exc.title)
+
+
+def on_docgen_error(request: Request, exc: DocgenError) -> Response[bytes]:
+    if exc.retryable:
+        log.warning(
+            "api.unavailable path=%s code=%s detail=%s", request.url.path, exc.code, exc.detail
+        )
+        return problem(
+            503,
+            f"{exc.message} / {exc.message_en}",
+            [FieldProblem("", exc.code, exc.message, exc.message_en)],
+            headers={"Retry-After": "5"},
+        )
+    log.error("api.error path=%s code=%s detail=%s", request.url.path, exc.code, exc.detail)
+    return problem(
+        500,
+        f"{exc.message} / {exc.message_en}",
+        [FieldProblem("", exc.code, exc.message, exc.message_en)],
+    )
+
+
+def on_http_exception(_: Request, exc: HTTPException) -> Response[bytes]:
+    status = exc.status_code
+    code = {
+        400: "request.bad",
+        404: "not_found",
+        405: "method.not_allowed",
+        413: "body.too_large",
+        415: "media_type.unsupported",
+    }.get(status, f"http.{status}")
+    title = _TITLES.get(status, "错误 / Error")
+    return problem(
+        status,
+        title,
+        [FieldProblem("", code, title.split(" / ")[0], title.split(" / ")[-1])],
+        headers=exc.headers,
+    )
+
+
+def on_unexpected(request: Request, exc: Exception) -> Response[bytes]:
+    log.exception("api.crashed path=%s", request.url.path, exc_info=exc)
+    return problem(500, "服务内部错误 / Internal server error")

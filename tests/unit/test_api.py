@@ -1,0 +1,158 @@
+"""The API's answers, with in-memory stores behind it (the real path is in tests/e2e)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from docgen.errors import DocgenError
+from docgen.jobs import DocumentRecord, MemoryJobStore
+from docgen.objectstore import MemoryStore
+from docgen.queue import ListEnqueuer
+from docgen.schema import ATTACHMENT_IDS
+from docgen.settings import load_settings
+from service.app import Services, create_app
+
+AUTH = {"Authorization": "Bearer dev-client-key"}
+
+
+class Fakes(msgspec.Struct):
+    services: Services
+    jobs: MemoryJobStore
+    enqueuer: ListEnqueuer
+    store: MemoryStore
+    s3_up: list[bool]
+
+
+@pytest.fixture
+def fakes() -> Fakes:
+    jobs, store, enqueuer, s3_up = MemoryJobStore(), MemoryStore(), ListEnqueuer(), [True]
+
+    def s3_ready() -> None:
+        if not s3_up[0]:
+            raise DocgenError("storage.unavailable", "文件存储暂不可用", "S3 down", retryable=True)
+
+    services = Services(
+        jobs,
+        store,
+        enqueuer,
+        {"redis": jobs.ping, "s3": s3_ready},
+        {a: f"stem-{a}" for a in ATTACHMENT_IDS},
+    )
+    return Fakes(services, jobs, enqueuer, store, s3_up)
+
+
+@pytest.fixture
+def client(fakes: Fakes) -> Iterator[TestClient[Any]]:
+    settings = load_settings({"DOCGEN_PUBLIC_BASE_URL": "https://docs.example.cn"})
+    with TestClient(create_app(settings, fakes.services)) as client:
+        yield client
+
+
+def test_posting_the_sample_records_the_job_and_enqueues_ids_only(
+    client: TestClient[Any], fakes: Fakes, sample_bytes: bytes
+) -> None:
+    response = client.post("/v1/jobs", content=sample_bytes, headers=AUTH)
+    assert response.status_code == 202
+    body = response.json()
+    assert response.headers["location"] == f"https://docs.example.cn/v1/jobs/{body['id']}"
+    assert body["links"]["self"] == response.headers["location"]
+    assert body["status"] == "queued"
+    assert [d["attachment"] for d in body["documents"]] == list(ATTACHMENT_IDS)
+    assert fakes.enqueuer.messages == [(body["id"], a) for a in ATTACHMENT_IDS]
+    job, _ = fakes.jobs.get(body["id"]) or (None, None)
+    assert job is not None and fakes.store.get(job.input_key) is not None
+
+
+def test_a_job_reports_each_document_with_absolute_links(
+    client: TestClient[Any], fakes: Fakes, sample_bytes: bytes
+) -> None:
+    job_id = client.post("/v1/jobs", content=sample_bytes).json()["id"]
+    fakes.jobs.put_document(
+        job_id,
+        DocumentRecord(
+            "application", "succeeded", version=3, pages=7, pdf_key="k.pdf", docx_key="k.docx"
+        ),
+    )
+    body = client.get(f"/v1/jobs/{job_id}").json()
+    doc = next(d for d in body["documents"] if d["attachment"] == "application")
+    assert doc["version"] == 3 and doc["pages"] == 7
+    assert doc["pdf_url"] == f"https://docs.example.cn/v1/jobs/{job_id}/documents/application/pdf"
+    assert body["status"] == "running"
+    redirect = client.get(
+        doc["pdf_url"].removeprefix("https://docs.example.cn"), follow_redirects=False
+    )
+    assert redirect.status_code == 302
+    assert redirect.headers["location"] == "memory://k.pdf?filename=stem-application.pdf"
+
+
+def test_a_document_not_yet_produced_has_no_download(
+    client: TestClient[Any], sample_bytes: bytes
+) -> None:
+    job_id = client.post("/v1/jobs", content=sample_bytes).json()["id"]
+    response = client.get(f"/v1/jobs/{job_id}/documents/application/pdf", follow_redirects=False)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_malformed_json_is_a_400_problem(client: TestClient[Any]) -> None:
+    response = client.post("/v1/jobs", content=b'{"community_id": ', headers=AUTH)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 400 and body["errors"][0]["code"] == "json.malformed"
+
+
+def test_a_wrong_type_is_a_422_naming_the_path(
+    client: TestClient[Any], sample_dict: dict[str, Any]
+) -> None:
+    sample_dict["application"]["plan"]["core_courses"][1] = "x"
+    response = client.post("/v1/jobs", content=json.dumps(sample_dict), headers=AUTH)
+    assert response.status_code == 422
+    body = response.json()
+    assert {"type", "title", "status", "detail", "errors"} <= body.keys()
+    assert body["errors"][0]["path"] == "application.plan.core_courses[1]"
+    assert body["errors"][0]["message"] and body["errors"][0]["message_en"]
+
+
+def test_a_body_over_32_mib_is_a_413(client: TestClient[Any]) -> None:
+    response = client.post("/v1/jobs", content=b" " * (32 * 1024 * 1024 + 1), headers=AUTH)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["code"] == "body.too_large"
+
+
+def test_an_unknown_job_is_a_404_problem(client: TestClient[Any]) -> None:
+    response = client.get("/v1/jobs/does-not-exist")
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "job.not_found"
+
+
+def test_a_queue_outage_is_a_503_with_retry_after(
+    client: TestClient[Any], fakes: Fakes, sample_bytes: bytes
+) -> None:
+    def down(job_id: str, attachment: str) -> None:
+        raise DocgenError("queue.unavailable", "任务队列暂不可用", "Queue down", retryable=True)
+
+    fakes.enqueuer.enqueue_document = down  # type: ignore[method-assign]
+    response = client.post("/v1/jobs", content=sample_bytes)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+
+
+def test_ready_reports_each_dependency(client: TestClient[Any], fakes: Fakes) -> None:
+    assert client.get("/ready").status_code == 200
+    fakes.s3_up[0] = False
+    response = client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["s3"]["status"] == "down"
+    assert response.json()["checks"]["redis"]["status"] == "ok"
+    assert client.get("/health").status_code == 200
+
+
+def test_the_openapi_schema_is_served(client: TestClient[Any]) -> None:
+    assert "/v1/jobs" in client.get("/schema/openapi.json").json()["paths"]

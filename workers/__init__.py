@@ -1,0 +1,1 @@
+"""dramatiq workers: thin actors over `docgen.pipeline`, with per-process resources."""
