@@ -367,7 +367,7 @@ def _application_basic_info(w: TemplateWriter) -> None:
     _merge_runs(table, 0, 0, [group for group, _ in rows])
 
     # Rows: title · header · {%tr for group %} · {%tr for m %} · member · endfor · endfor.
-    members = w.table(7, [2.6, 3.6, 3.4, 1.8, 2.0, 2.0])
+    members = w.table(7, [2.4, 3.6, 1.8, 3.2, 2.3, 2.3])
     w.cell(
         members.cell(0, 0).merge(members.cell(0, 5)),
         "共同体参与单位情况（可自主添加行）",

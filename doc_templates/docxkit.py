@@ -151,6 +151,9 @@ class TemplateWriter:
             table.style = self.doc.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
+        # LibreOffice lays out by the grid (w:gridCol), Word by the cells (w:tcW): set both.
+        for column, width in zip(table.columns, widths_cm, strict=True):
+            column.width = Cm(width)
         for row in table.rows:
             for width, cell in zip(widths_cm, row.cells, strict=True):
                 cell.width = Cm(width)
