@@ -38,7 +38,7 @@ $(UNO_VENV)/.installed: .stamps/apt
 run: deps
 	$(VENV)/bin/docgen render samples/community.example.json --out out
 
-test: deps
+test: lint
 	$(VENV)/bin/pytest -m "not slow"
 
 slow: deps

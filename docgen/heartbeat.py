@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from docgen.jobs import redis_errors
@@ -18,17 +20,15 @@ class Heartbeat(msgspec.Struct, frozen=True):
     converters_total: int
 
 
-def publish_heartbeat(redis: object, beat: Heartbeat, prefix: str = "docgen") -> None:
+def publish_heartbeat(redis: Any, beat: Heartbeat, prefix: str = "docgen") -> None:
     with redis_errors():
         redis.set(
-            f"{prefix}:worker:{beat.worker_id}",  # type: ignore[attr-defined]
-            msgspec.json.encode(beat),
-            ex=HEARTBEAT_TTL_S,
+            f"{prefix}:worker:{beat.worker_id}", msgspec.json.encode(beat), ex=HEARTBEAT_TTL_S
         )
 
 
-def live_workers(redis: object, prefix: str = "docgen") -> list[Heartbeat]:
+def live_workers(redis: Any, prefix: str = "docgen") -> list[Heartbeat]:
     with redis_errors():
-        keys = list(redis.scan_iter(f"{prefix}:worker:*"))  # type: ignore[attr-defined]
-        values = redis.mget(keys) if keys else []  # type: ignore[attr-defined]
+        keys = list(redis.scan_iter(f"{prefix}:worker:*"))
+        values = redis.mget(keys) if keys else []
     return [msgspec.json.decode(v, type=Heartbeat) for v in values if v]

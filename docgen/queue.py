@@ -25,7 +25,7 @@ class DramatiqEnqueuer:
     def enqueue_document(self, job_id: str, attachment: str) -> None:
         import dramatiq
 
-        message = dramatiq.Message(
+        message: dramatiq.Message[object] = dramatiq.Message(
             queue_name=RENDER_QUEUE,
             actor_name=PRODUCE_DOCUMENT,
             args=(job_id, attachment),

@@ -51,13 +51,13 @@ class _Body(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Unknown fields are refused: a misspelt key must not silently drop a section."""
 
 
-class Person(_Body):
+class Person(_Body, frozen=True):
     name: Label
     title: Label
     phone: Label
 
 
-class Contact(_Body):
+class Contact(_Body, frozen=True):
     name: Label
     organization: Label
     title: Label
@@ -65,14 +65,14 @@ class Contact(_Body):
     email: Label
 
 
-class LeadEnterprise(_Body):
+class LeadEnterprise(_Body, frozen=True):
     name: Label
     address: Label
     credit_code: Label
     province: Label
 
 
-class LeadUniversity(_Body):
+class LeadUniversity(_Body, frozen=True):
     name: Label
     address: Label
     school_code: Label
@@ -80,7 +80,7 @@ class LeadUniversity(_Body):
     degree_granting: list[Degree]
 
 
-class LeadVocationalSchool(_Body):
+class LeadVocationalSchool(_Body, frozen=True):
     name: Label
     address: Label
     school_code: Label
@@ -88,7 +88,7 @@ class LeadVocationalSchool(_Body):
     training_institution: Label
 
 
-class Member(_Body):
+class Member(_Body, frozen=True):
     category: MemberCategory
     name: Label
     province: Label
@@ -96,7 +96,7 @@ class Member(_Body):
     proof: Label | None = None
 
 
-class Community(_Body):
+class Community(_Body, frozen=True):
     name: Label
     industry: Label
     established_on: dt.date
@@ -109,36 +109,36 @@ class Community(_Body):
     members: Annotated[list[Member], Meta(min_length=1, max_length=2_000)]
 
 
-class IndustryAnalysis(_Body):
+class IndustryAnalysis(_Body, frozen=True):
     overview: Text
     current_state: Text
     trends: Text
     signed_on: dt.date
 
 
-class Survey(_Body):
+class Survey(_Body, frozen=True):
     plan: Text
     implementation: Text
 
 
-class PostCount(_Body):
+class PostCount(_Body, frozen=True):
     post: Label
     count: Count
 
 
-class LevelCount(_Body):
+class LevelCount(_Body, frozen=True):
     level: Label
     count: Count
 
 
-class Demand(_Body):
+class Demand(_Body, frozen=True):
     major: Label
     education_level: Label
     skill_level: Label
     count: Count
 
 
-class TalentForecast(_Body):
+class TalentForecast(_Body, frozen=True):
     survey: Survey
     workforce_total: Count
     post_distribution: list[PostCount]
@@ -150,7 +150,7 @@ class TalentForecast(_Body):
     signed_on: dt.date
 
 
-class TalentDemandRow(_Body):
+class TalentDemandRow(_Body, frozen=True):
     organization: Label
     major: Label
     education_level: Label
@@ -160,7 +160,7 @@ class TalentDemandRow(_Body):
     contact_phone: Label
 
 
-class TalentSupplyRow(_Body):
+class TalentSupplyRow(_Body, frozen=True):
     organization: Label
     majors: Label
     education_level: Label
@@ -170,28 +170,28 @@ class TalentSupplyRow(_Body):
     contact_phone: Label
 
 
-class TechnologyDemandRow(_Body):
+class TechnologyDemandRow(_Body, frozen=True):
     organization: Label
     need: Text
     contact_name: Label
     contact_phone: Label
 
 
-class TechnologySupplyRow(_Body):
+class TechnologySupplyRow(_Body, frozen=True):
     organization: Label
     offer: Text
     contact_name: Label
     contact_phone: Label
 
 
-class SupplyDemand(_Body):
+class SupplyDemand(_Body, frozen=True):
     talent_demand: Annotated[list[TalentDemandRow], Meta(max_length=20_000)]
     talent_supply: Annotated[list[TalentSupplyRow], Meta(max_length=20_000)]
     technology_demand: Annotated[list[TechnologyDemandRow], Meta(max_length=20_000)]
     technology_supply: Annotated[list[TechnologySupplyRow], Meta(max_length=20_000)]
 
 
-class Operations(_Body):
+class Operations(_Body, frozen=True):
     supply_demand_matching: Text
     teaching_resources: Text
     joint_training: Text
@@ -200,12 +200,12 @@ class Operations(_Body):
     other_innovation: Text
 
 
-class Case(_Body):
+class Case(_Body, frozen=True):
     title: Label
     body: Text
 
 
-class AnnualReport(_Body):
+class AnnualReport(_Body, frozen=True):
     introduction: Text
     operations: Operations
     problems: Text
@@ -219,7 +219,7 @@ Three = Annotated[list[Count], Meta(min_length=3, max_length=3)]
 ThreeAmounts = Annotated[list[Annotated[float, Meta(ge=0)]], Meta(min_length=3, max_length=3)]
 
 
-class Plan(_Body):
+class Plan(_Body, frozen=True):
     """The 25 indicators of 二、建设计划, in the form's row order, one number per plan year."""
 
     core_courses: Three
@@ -252,7 +252,7 @@ class Plan(_Body):
 PLAN_KEYS: tuple[str, ...] = Plan.__struct_fields__
 
 
-class Application(_Body):
+class Application(_Body, frozen=True):
     plan_years: Annotated[
         list[Annotated[int, Meta(ge=2000, le=2200)]], Meta(min_length=3, max_length=3)
     ]
@@ -264,12 +264,12 @@ class Application(_Body):
     filled_on: dt.date
 
 
-class Notify(_Body):
+class Notify(_Body, frozen=True):
     emails: list[Label] = []
     webhook_url: Annotated[str, Meta(max_length=2_000)] | None = None
 
 
-class JobRequest(_Body):
+class JobRequest(_Body, frozen=True):
     community_id: Annotated[str, Meta(pattern=r"^[a-z0-9-]{3,64}$")]
     year: Annotated[int, Meta(ge=2023, le=2100)]
     community: Community

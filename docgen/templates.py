@@ -30,7 +30,7 @@ class Template(msgspec.Struct, frozen=True):
 
 
 class TemplateCatalogue(msgspec.Struct, frozen=True):
-    templates: dict[str, Template]
+    templates: dict[AttachmentId, Template]
 
     def __getitem__(self, attachment: AttachmentId) -> Template:
         return self.templates[attachment]
@@ -40,7 +40,7 @@ def load_catalogue(directory: str | Path) -> TemplateCatalogue:
     """Read `manifest.json`; refuse a template whose bytes differ from its manifest entry."""
     root = Path(directory)
     manifest = json.loads((root / "manifest.json").read_text("utf-8"))
-    templates = {}
+    templates: dict[AttachmentId, Template] = {}
     for attachment in ATTACHMENT_IDS:
         entry = manifest[attachment]
         path = root / entry["file"]
