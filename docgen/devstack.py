@@ -25,6 +25,7 @@ def _binary(name: str) -> str:
 
 def start_redis(workdir: Path, port: int | None = None) -> tuple[ManagedProcess, str]:
     """redis-server with AOF on (`appendfsync everysec`), as production should run it."""
+    workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     process = ManagedProcess(
@@ -58,6 +59,7 @@ def start_seaweedfs(
     workdir: Path, access_key: str, secret_key: str, s3_port: int | None = None
 ) -> tuple[ManagedProcess, str]:
     """SeaweedFS master+volume+filer+S3 **with identities**: anonymous requests are refused."""
+    workdir = workdir.resolve()  # the server runs in workdir: relative paths would break
     data = workdir / "data"
     data.mkdir(parents=True, exist_ok=True)
     config = workdir / "s3.json"
