@@ -20,19 +20,22 @@ from tests.conftest import S3Server
 pytestmark = pytest.mark.integration
 
 
+def s3_store(server: S3Server, secret_key: str | None = None) -> S3Store:
+    settings = S3Settings(
+        server.endpoint,
+        server.endpoint,
+        server.access_key,
+        secret_key or server.secret_key,
+        "docgen-it",
+        "us-east-1",
+        False,
+    )
+    return S3Store(settings)
+
+
 @pytest.fixture(scope="module")
 def store(s3_server: S3Server) -> S3Store:
-    s3 = S3Store(
-        S3Settings(
-            s3_server.endpoint,
-            s3_server.endpoint,
-            s3_server.access_key,
-            s3_server.secret_key,
-            "docgen-it",
-            "us-east-1",
-            False,
-        )
-    )
+    s3 = s3_store(s3_server)
     s3.ensure_bucket()
     return s3
 
@@ -65,19 +68,8 @@ def test_anonymous_requests_are_refused(store: S3Store, s3_server: S3Server) -> 
 def test_a_wrong_secret_is_refused(s3_server: S3Server) -> None:
     from docgen.errors import DocgenError
 
-    wrong = S3Store(
-        S3Settings(
-            s3_server.endpoint,
-            s3_server.endpoint,
-            s3_server.access_key,
-            "not-the-secret",
-            "docgen-it",
-            "us-east-1",
-            False,
-        )
-    )
     with pytest.raises(DocgenError):
-        wrong.get("default/t/a.pdf")
+        s3_store(s3_server, secret_key="not-the-secret").get("default/t/a.pdf")
 
 
 def test_job_records_round_trip_in_redis(redis_url: str) -> None:
