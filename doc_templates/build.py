@@ -199,7 +199,7 @@ PLAN_ROWS = (
     ("联合人才培养", "校企师资互聘", "企业兼职教师人数（人）", "enterprise_part_time_teachers"),
     (
         "联合人才培养",
-        "*",
+        "",
         "共同体内学校培养人才在本行业内就业人数（人）",
         "graduates_employed_in_industry",
     ),
@@ -251,10 +251,10 @@ PLAN_ROWS = (
         "普通高校面向行业企业员工开展岗前培训、岗位培训和继续教育（人）",
         "university_trainees",
     ),
-    ("协同创新能力", "*", "共建技术创新中心投入经费（万元）", "innovation_center_funding"),
+    ("协同创新能力", "", "共建技术创新中心投入经费（万元）", "innovation_center_funding"),
     (
         "协同创新能力",
-        "*",
+        "",
         "服务行业企业技术改造、工艺改进、产品升级项目数（项）",
         "upgrade_projects",
     ),
@@ -268,14 +268,18 @@ PLAN_ROWS = (
 
 
 def _merge_runs(table, col: int, first_row: int, labels: list[str]) -> None:  # type: ignore[no-untyped-def]
-    """Merge consecutive equal labels of one column downward, writing each label once."""
+    """Merge consecutive equal labels of one column downward, writing each label once.
+
+    An empty label leaves its cells alone (a row whose label spans this column).
+    """
     start = 0
     for i in range(1, len(labels) + 1):
         if i == len(labels) or labels[i] != labels[start]:
-            cell = table.cell(first_row + start, col)
-            if i - 1 > start:
-                cell = cell.merge(table.cell(first_row + i - 1, col))
-            TemplateWriter.cell(cell, labels[start], "TableHead")
+            if labels[start]:
+                cell = table.cell(first_row + start, col)
+                if i - 1 > start:
+                    cell = cell.merge(table.cell(first_row + i - 1, col))
+                TemplateWriter.cell(cell, labels[start], "TableHead")
             start = i
 
 
@@ -409,23 +413,14 @@ def _application_plan(w: TemplateWriter) -> None:
     table.cell(0, 0).merge(table.cell(0, 2))
     for index, (_, sub, label, key) in enumerate(PLAN_ROWS, start=1):
         row = table.rows[index]
-        if sub == "*" or sub == "":  # the row label spans both label columns
+        if not sub:  # the row label spans both label columns
             w.cell(row.cells[1].merge(row.cells[2]), label, align="left")
         else:
             w.cell(row.cells[2], label, align="left")
         for year in range(3):
             w.cell(row.cells[3 + year], "{{ plan." + key + "[" + str(year) + "] }}")
     _merge_runs(table, 0, 1, [group for group, _, _, _ in PLAN_ROWS])
-    subs = [sub for _, sub, _, _ in PLAN_ROWS]
-    start = 0
-    for i in range(1, len(subs) + 1):
-        if i == len(subs) or subs[i] != subs[start]:
-            if subs[start] not in ("", "*"):
-                cell = table.cell(1 + start, 1)
-                if i - 1 > start:
-                    cell = cell.merge(table.cell(i, 1))
-                w.cell(cell, subs[start], "TableHead")
-            start = i
+    _merge_runs(table, 1, 1, [sub for _, sub, _, _ in PLAN_ROWS])
 
 
 def application() -> TemplateWriter:
