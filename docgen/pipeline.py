@@ -41,7 +41,6 @@ class Rendered(msgspec.Struct, frozen=True):
     docx: bytes
     pdf: bytes
     pages: int
-    identity: str
 
 
 class Workshop(msgspec.Struct, frozen=True):
@@ -58,24 +57,16 @@ def count_pages(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
-def _context_and_identity(
-    request: JobRequest, attachment: AttachmentId, catalogue: TemplateCatalogue
-) -> tuple[dict[str, Any], str]:
-    context = build_context(request, attachment)
-    return context, document_identity(context, request.pdf_a, catalogue[attachment].sha256)
-
-
 def _render(
     attachment: AttachmentId,
     context: dict[str, Any],
-    identity: str,
     catalogue: TemplateCatalogue,
     converter: Converter,
 ) -> Rendered:
     template = catalogue[attachment]
     docx = render_docx(template.read(), context, template.file)
     pdf = converter.to_pdf(docx)
-    return Rendered(attachment, template.stem, docx, pdf, count_pages(pdf), identity)
+    return Rendered(attachment, template.stem, docx, pdf, count_pages(pdf))
 
 
 def render_attachment(
@@ -85,8 +76,7 @@ def render_attachment(
     converter: Converter,
 ) -> Rendered:
     """Render and convert one attachment in memory (the embedded path: nothing stored)."""
-    context, identity = _context_and_identity(request, attachment, catalogue)
-    return _render(attachment, context, identity, catalogue, converter)
+    return _render(attachment, build_context(request, attachment), catalogue, converter)
 
 
 def produce_document(
@@ -140,26 +130,19 @@ def produce_document(
             exc.code,
             exc.detail,
         )
-        failed = msgspec.structs.replace(
-            started,
-            status="failed",
-            finished_at=utcnow(),
-            error=ErrorInfo(exc.code, exc.message, exc.message_en),
+        return _record_failure(
+            workshop, job_id, started, ErrorInfo(exc.code, exc.message, exc.message_en)
         )
-        workshop.jobs.put_document(job_id, failed)
-        return failed
     except Exception:
         if not final_attempt:
             raise
         log.exception("document.crashed job_id=%s attachment=%s", job_id, attachment)
-        failed = msgspec.structs.replace(
+        return _record_failure(
+            workshop,
+            job_id,
             started,
-            status="failed",
-            finished_at=utcnow(),
-            error=ErrorInfo("internal", "生成文档时发生内部错误", "Internal error while producing"),
+            ErrorInfo("internal", "生成文档时发生内部错误", "Internal error while producing"),
         )
-        workshop.jobs.put_document(job_id, failed)
-        return failed
     done = msgspec.structs.replace(done, attempts=started.attempts, started_at=started.started_at)
     workshop.jobs.put_document(job_id, done)
     log.info(
@@ -172,6 +155,14 @@ def produce_document(
     return done
 
 
+def _record_failure(
+    workshop: Workshop, job_id: str, started: DocumentRecord, error: ErrorInfo
+) -> DocumentRecord:
+    failed = msgspec.structs.replace(started, status="failed", finished_at=utcnow(), error=error)
+    workshop.jobs.put_document(job_id, failed)
+    return failed
+
+
 def _render_and_store(
     workshop: Workshop,
     job_id: str,
@@ -182,10 +173,11 @@ def _render_and_store(
 ) -> DocumentRecord:
     template = workshop.catalogue[attachment]
     prefix = document_prefix(tenant, request.community_id, request.year, attachment)
-    context, identity = _context_and_identity(request, attachment, workshop.catalogue)
+    context = build_context(request, attachment)
+    identity = document_identity(context, request.pdf_a, template.sha256)
     files = find_version(workshop.store, prefix, identity)
     if files is None:
-        rendered = _render(attachment, context, identity, workshop.catalogue, workshop.converter)
+        rendered = _render(attachment, context, workshop.catalogue, workshop.converter)
         files = store_version(
             workshop.store,
             workshop.counter,
@@ -196,7 +188,7 @@ def _render_and_store(
             {
                 "job_id": job_id,
                 "created_at": utcnow(),
-                "identity": rendered.identity,
+                "identity": identity,
                 "input_sha256": input_sha256,
                 "template_id": attachment,
                 "template_version": template.version,
