@@ -7,7 +7,6 @@ profile, ports and a hardened LibreOffice profile. The supervised pool is a late
 from __future__ import annotations
 
 import http.client
-import os
 import xmlrpc.client
 from pathlib import Path
 from typing import Protocol
@@ -184,8 +183,3 @@ def _tiny_docx() -> bytes:
     if path.exists():
         return path.read_bytes()
     raise FileNotFoundError(path)
-
-
-def default_workdir(name: str) -> Path:
-    base = Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp")
-    return base / f"docgen-{name}-{os.getpid()}"

@@ -18,7 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from docgen.errors import DocgenError, FieldProblem, RequestInvalid
-from docgen.jobs import JobRecord, JobStore, utcnow
+from docgen.jobs import DocumentRecord, JobRecord, JobStore, utcnow
 from docgen.objectstore import ObjectStore
 from docgen.queue import Enqueuer
 from docgen.resources import job_resource
@@ -123,10 +123,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             job.community_id,
             ",".join(job.attachments),
         )
-        resource = job_resource(job, [], base_url) | {"status": "queued", "documents": []}
-        found = await anyio.to_thread.run_sync(services.jobs.get, job.id)
-        if found:
-            resource = job_resource(*found, base_url)
+        # Just recorded: every document is queued (no second read of the store needed).
+        resource = job_resource(job, [DocumentRecord(a) for a in job.attachments], base_url)
         return Response(
             msgspec.json.encode(resource),
             status_code=202,
