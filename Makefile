@@ -6,11 +6,12 @@ UNO_VENV := .venv-uno
 PORT ?= 8000
 UNOSERVER_VERSION := 3.7
 APT_PACKAGES := libreoffice-writer-nogui python3-uno python3-venv fonts-noto-cjk fonts-hanazono \
-	fonts-liberation2 poppler-utils redis-server
+	fonts-arphic-ukai fonts-liberation2 poppler-utils redis-server
+FONTS_DIR := deploy/fontconfig/fonts
 
-.PHONY: run test test-all slow up lint format bench templates deps clean
+.PHONY: run preview test test-all slow up lint format bench templates deps clean
 
-deps: .stamps/apt $(VENV)/.installed $(UNO_VENV)/.installed
+deps: .stamps/apt $(VENV)/.installed $(UNO_VENV)/.installed $(FONTS_DIR)/.extracted
 
 # Installed only when a package is missing: `dpkg -s` is fast, apt-get is not.
 .stamps/apt: Makefile
@@ -35,8 +36,19 @@ $(UNO_VENV)/.installed: .stamps/apt
 	$(UNO_VENV)/bin/python -c 'import uno'
 	@touch $@
 
+# Standalone SC faces of Noto CJK for LibreOffice (why: deploy/fontconfig/extract_sc_faces.py).
+$(FONTS_DIR)/.extracted: .stamps/apt deploy/fontconfig/extract_sc_faces.py
+	$(PYTHON) deploy/fontconfig/extract_sc_faces.py $(FONTS_DIR)
+	@touch $@
+
 run: deps
 	$(VENV)/bin/docgen render samples/community.example.json --out out
+
+# Every page of the five PDFs as PNG, for a person to look at (out/ is never committed).
+preview: run
+	rm -rf out/preview && mkdir -p out/preview
+	for pdf in out/*.pdf; do pdftoppm -r 80 -png "$$pdf" "out/preview/$$(basename "$$pdf" .pdf)"; done
+	@echo "pages: $$(ls out/preview | wc -l) PNG files in out/preview/"
 
 test: lint
 	$(VENV)/bin/pytest -m "not slow"
@@ -66,4 +78,4 @@ bench: deps
 	$(VENV)/bin/python bench/convert.py
 
 clean:
-	rm -rf out .run .stamps .pytest_cache .mypy_cache .ruff_cache
+	rm -rf out .run .stamps .pytest_cache .mypy_cache .ruff_cache $(FONTS_DIR)

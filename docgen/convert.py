@@ -7,11 +7,13 @@ profile, ports and a hardened LibreOffice profile. The supervised pool is a late
 from __future__ import annotations
 
 import http.client
+import os
 import xmlrpc.client
 from pathlib import Path
 from typing import Protocol
 
 from docgen.errors import DocgenError
+from docgen.fonts import check_font_mapping
 from docgen.processes import ManagedProcess, free_port, wait_until
 
 __all__ = ["Converter", "UnoserverConverter", "UnoserverProcess"]
@@ -112,6 +114,7 @@ class UnoserverProcess:
     def __init__(
         self, unoserver_bin: str, workdir: Path, fontconfig_file: str, timeout_s: float = 120.0
     ) -> None:
+        check_font_mapping(fontconfig_file)
         self.workdir = workdir
         self.port = free_port()
         profile = workdir / "profile"
@@ -124,7 +127,7 @@ class UnoserverProcess:
             "HOME": str(workdir),
             "LANG": "C.UTF-8",
             "TMPDIR": str(tmp),
-            "FONTCONFIG_FILE": fontconfig_file,
+            "FONTCONFIG_FILE": os.path.abspath(fontconfig_file),
             "SAL_USE_VCLPLUGIN": "svp",
         }
         self.process = ManagedProcess(
