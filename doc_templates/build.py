@@ -12,6 +12,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from docx.enum.table import WD_ROW_HEIGHT_RULE
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Cm, Pt
+
 from doc_templates import TEMPLATES_DIR
 from doc_templates.docxkit import TemplateWriter
 
@@ -28,23 +32,28 @@ def industry_analysis() -> TemplateWriter:
         ("三、行业发展趋势", "trends"),
     ):
         w.heading1(heading)
-        w.text_block(variable)
+        w.text_block(variable, before_signature=variable == "trends")
     w.signature(SIGNER, "{{ signed_on }}")
+    w.page_numbers()
     return w
 
 
-def _share_table(w: TemplateWriter, first_label: str, variable: str) -> None:
-    table = w.table(5, [4.5, 3.5, 3.5])
+def _share_table(w: TemplateWriter, first_label: str, variable: str, figure: str) -> None:
+    """A structure of 附件2: counts and shares computed by the service, then its chart."""
+    table = w.table(5, [4.5, 3.5, 3.5], min_row_cm=0.6)
     w.header_row(table, 0, [first_label, "人数（人）", "占比"])
     w.loop_rows(
         table,
         1,
-        f"for row in {variable}",
+        f"for row in {variable}.rows",
         ["{{ row.label }}", "{{ row.count }}", "{{ row.percent }}"],
     )
     w.cell(table.rows[4].cells[0], "合计", "TableHead")
-    w.cell(table.rows[4].cells[1], "{{ " + variable + "_total }}")
+    w.cell(table.rows[4].cells[1], "{{ " + variable + ".total }}")
     w.cell(table.rows[4].cells[2], "100.0%")
+    w.keep_together(table)
+    w.paragraph("{{ charts." + variable + " }}", "Figure").paragraph_format.keep_with_next = True
+    w.paragraph(figure, "FigureCaption")
 
 
 def talent_forecast() -> TemplateWriter:
@@ -58,17 +67,32 @@ def talent_forecast() -> TemplateWriter:
     w.text_block("survey_implementation")
     w.heading1("二、调研数据分析")
     w.heading2("（一）行业职工规模")
-    w.paragraph("本次调研覆盖行业职工总数{{ workforce_total }}人。")
+    w.paragraph("本次调研覆盖行业职工总数{{ workforce_total }}人，各项结构的调查人数如下表。")
+    scale = w.table(5, [8.0, 4.0], min_row_cm=0.6)
+    w.header_row(scale, 0, ["项目", "人数（人）"])
+    for row, (label, value) in zip(
+        scale.rows[1:],
+        (
+            ("行业职工总数", "{{ workforce_total }}"),
+            ("其中：岗位分布调查人数", "{{ post_distribution.total }}"),
+            ("学历结构调查人数", "{{ education_structure.total }}"),
+            ("技能等级结构调查人数（技术工人）", "{{ skill_level_structure.total }}"),
+        ),
+        strict=True,
+    ):
+        w.cell(row.cells[0], label, align="left")
+        w.cell(row.cells[1], value)
+    w.keep_together(scale)
     w.heading2("（二）在岗职工岗位分布")
-    _share_table(w, "岗位", "post_distribution")
+    _share_table(w, "岗位", "post_distribution", "图1　在岗职工岗位分布")
     w.heading2("（三）职工学历结构")
-    _share_table(w, "学历层次", "education_structure")
+    _share_table(w, "学历层次", "education_structure", "图2　职工学历结构")
     w.heading2("（四）技术工人技能等级结构")
-    _share_table(w, "技能等级", "skill_level_structure")
+    _share_table(w, "技能等级", "skill_level_structure", "图3　技术工人技能等级结构")
     w.heading2("（五）职工技能培训情况")
     w.text_block("training")
     w.heading2("（六）行业人才需求情况（分专业、分层次、分技能等级）")
-    table = w.table(5, [1.4, 4.6, 2.8, 2.4, 2.4])
+    table = w.table(5, [1.4, 4.6, 2.8, 2.4, 2.4], min_row_cm=0.6)
     w.header_row(table, 0, ["序号", "专业", "学历层次", "技能等级", "需求人数（人）"])
     w.loop_rows(
         table,
@@ -82,11 +106,13 @@ def talent_forecast() -> TemplateWriter:
             "{{ row.count }}",
         ],
     )
-    w.cell(table.rows[4].cells[0], "合计", "TableHead")
-    w.cell(table.rows[4].cells[4], "{{ demand_total }}")
+    total = table.rows[4]
+    w.cell(total.cells[0].merge(total.cells[3]), "合计", "TableHead")
+    w.cell(total.cells[4], "{{ demand_total }}")
     w.heading1("三、分析结论及建议")
-    w.text_block("conclusions")
+    w.text_block("conclusions", before_signature=True)
     w.signature(SIGNER, "{{ signed_on }}")
+    w.page_numbers()
     return w
 
 
@@ -98,7 +124,7 @@ _LISTS = (
         "人才需求情况",
         ["需求说明", "需求专业", "学历层次", "需求人数"],
         ["description", "major", "education_level", "count"],
-        [7.6, 3.6, 2.2, 1.8],
+        [7.1, 3.4, 2.0, 1.8],
     ),
     (
         "二、行业人才供给清单",
@@ -106,18 +132,21 @@ _LISTS = (
         "人才供给情况",
         ["人才供给简介", "专业分布", "学历层次", "供给人数"],
         ["description", "majors", "education_level", "count"],
-        [7.6, 3.6, 2.2, 1.8],
+        [7.1, 3.4, 2.0, 1.8],
     ),
-    ("三、行业技术需求清单", "technology_demand", None, ["技术服务需求"], ["need"], [15.2]),
+    ("三、行业技术需求清单", "technology_demand", None, ["技术服务需求"], ["need"], [14.3]),
     (
         "四、行业技术供给清单",
         "technology_supply",
         None,
         ["可提供的技术服务简介"],
         ["offer"],
-        [15.2],
+        [14.3],
     ),
 )
+# 序号, 单位名称 | the list's own columns | 联系人, 联系方式: 24.6 of the 24.7 cm landscape text
+# block; 联系方式 fits a landline with its area code (13 characters) on one line.
+_LEFT, _RIGHT = [1.2, 4.7], [1.5, 2.9]
 
 
 def supply_demand() -> TemplateWriter:
@@ -127,7 +156,7 @@ def supply_demand() -> TemplateWriter:
     w.paragraph("共同体名称：{{ community.name }}", "CoverLine")
     for heading, variable, group, columns, fields, widths in _LISTS:
         w.heading1(heading)
-        table = w.table(5 if group else 4, [1.2, 5.2, *widths, 2.0, 3.2])
+        table = w.table(5 if group else 4, [*_LEFT, *widths, *_RIGHT], min_row_cm=0.6)
         n = len(table.columns)
         if group:
             # Two header rows: 序号, 单位名称, 联系人, 联系方式 span both; the group spans its columns.
@@ -151,6 +180,7 @@ def supply_demand() -> TemplateWriter:
             None,
         ]
         w.loop_rows(table, first, f"for row in {variable}", cells, aligns)
+    w.page_numbers()
     return w
 
 
@@ -168,6 +198,7 @@ def annual_report() -> TemplateWriter:
     w = TemplateWriter()
     w.attachment_label("附件4")
     w.title("{{ community.name }}\n{{ year }}年度总结报告")
+    w.paragraph("（不超过5000字）", "TitleNote")
     w.heading1("一、共同体简介")
     w.text_block("introduction")
     w.heading1("二、共同体年度运行情况")
@@ -181,9 +212,10 @@ def annual_report() -> TemplateWriter:
     w.heading1("五、年度典型建设案例")
     w.paragraph("{%p for case in cases %}")
     w.heading2("{{ case.ordinal }}{{ case.title }}")
-    w.text_block("case.paragraphs")
+    w.text_block("case.paragraphs", before_signature=True)
     w.paragraph("{%p endfor %}")
     w.signature(SIGNER, "{{ signed_on }}")
+    w.page_numbers()
     return w
 
 
@@ -285,30 +317,39 @@ def _merge_runs(table, col: int, first_row: int, labels: list[str]) -> None:  # 
 
 def _application_cover(w: TemplateWriter) -> None:
     w.attachment_label("附件5")
-    for _ in range(3):
+    for _ in range(4):
         w.paragraph("")
-    w.title("行业产教融合共同体申报书")
-    for _ in range(3):
+    w.paragraph("行业产教融合共同体申报书", "CoverTitle")
+    for _ in range(5):
         w.paragraph("")
+    # Label (spread over its cell, so that the labels line up), the value on a line, the seal.
     lines = (
-        ("共同体名称", "{{ community.name }}"),
-        ("推 荐 省 份", "{{ community.recommending_province }}"),
-        ("牵 头 企 业", "{{ community.lead_enterprise.name }}（公章）"),
-        ("牵头高水平高等学校", "{{ community.lead_university.name }}（公章）"),
-        ("牵头职业学校", "{{ community.lead_vocational_school.name }}（公章）"),
-        ("填 表 日 期", "{{ filled_on }}"),
+        ("共同体名称", "{{ community.name }}", ""),
+        ("推荐省份", "{{ community.recommending_province }}", ""),
+        ("牵头企业", "{{ community.lead_enterprise.name }}", "（公章）"),
+        ("牵头高水平高等学校", "{{ community.lead_university.name }}", "（公章）"),
+        ("牵头职业学校", "{{ community.lead_vocational_school.name }}", "（公章）"),
+        ("填表日期", "{{ filled_on }}", ""),
     )
-    cover = w.table(len(lines), [5.4, 10.0], borders=False)
-    for row, (label, value) in zip(cover.rows, lines, strict=True):
-        w.cell(row.cells[0], label, "CoverLine", align="left")
-        w.cell(row.cells[1], value, "CoverLine", align="left")
+    # 牵头高水平高等学校 (9 characters of 三号) needs 5.5 cm with the cell's margins; （公章） 2.6.
+    cover = w.table(len(lines), [5.6, 7.2, 2.8], borders=False, min_row_cm=1.4)
+    for row, (label, value, seal) in zip(cover.rows, lines, strict=True):
+        w.cell(row.cells[0], label, "CoverLine", align="distribute")
+        w.cell(row.cells[1], value, "CoverLine")
+        w.underline(row.cells[1])
+        w.cell(row.cells[2], seal, "CoverLine", align="left")
     w.page_break()
 
 
-def _application_basic_info(w: TemplateWriter) -> None:
-    w.heading1("一、基本信息")
-    c = "community."
-    table = w.table(14, [2.6, 3.2, 4.0, 2.6, 3.0])
+# 一、基本信息 is one grid, as on the form. Its seven grid columns let the two halves of the form
+# line up: the unit rows use (类型 | 名称 | 省份 | 代码 = g4+g5 | 证明), the contact rows use
+# (label | value | label = g3+g4 | value = g5+g6).
+# An 18-character credit code in 五号 needs 3.75 cm; proofs are file names and need room too.
+_GRID = [1.7, 2.4, 3.3, 1.5, 1.0, 2.9, 2.8]  # 15.6 cm, the A4 text block
+
+
+def _basic_rows() -> list[tuple[str, list[str]]]:
+    """(group, cells) of the upper half: two cells = a label and a value spanning the row."""
     rows: list[tuple[str, list[str]]] = [
         ("共同体基本信息", ["共同体名称", "{{ community.name }}"]),
         (
@@ -320,84 +361,69 @@ def _application_basic_info(w: TemplateWriter) -> None:
             ["职　　务", "{{ community.head.title }}", "联系电话", "{{ community.head.phone }}"],
         ),
     ]
-    for group, unit in (
-        ("牵头企业", "lead_enterprise"),
-        ("牵头高水平高等学校", "lead_university"),
-        ("牵头职业学校", "lead_vocational_school"),
+    for group, unit, kind, code in (
+        ("牵头企业", "lead_enterprise", "企业", "企业统一社会信用代码"),
+        ("牵头高水平高等学校", "lead_university", "学校", "学校机构代码"),
+        ("牵头职业学校", "lead_vocational_school", "学校", "学校机构代码"),
     ):
-        is_enterprise = unit == "lead_enterprise"
+        code_field = "credit_code" if unit == "lead_enterprise" else "school_code"
+        value = "{{ community." + unit + ".%s }}"
         rows += [
-            (group, ["企业名称" if is_enterprise else "学校名称", "{{ " + c + unit + ".name }}"]),
-            (
-                group,
-                ["企业地址" if is_enterprise else "学校地址", "{{ " + c + unit + ".address }}"],
-            ),
-            (
-                group,
-                [
-                    "企业统一社会信用代码" if is_enterprise else "学校机构代码",
-                    "{{ " + c + unit + (".credit_code }}" if is_enterprise else ".school_code }}"),
-                ],
-            ),
+            (group, [f"{kind}名称", value % "name"]),
+            (group, [f"{kind}地址", value % "address"]),
+            (group, [code, value % code_field]),
         ]
+    contact = "{{ community.contact.%s }}"
     rows += [
         (
             "共同体联系人信息",
-            [
-                "姓　　名",
-                "{{ community.contact.name }}",
-                "所在单位",
-                "{{ community.contact.organization }}",
-            ],
+            ["姓　　名", contact % "name", "所在单位", contact % "organization"],
         ),
-        (
-            "共同体联系人信息",
-            [
-                "职　　务",
-                "{{ community.contact.title }}",
-                "联系电话",
-                "{{ community.contact.phone }}",
-            ],
-        ),
+        ("共同体联系人信息", ["职　　务", contact % "title", "联系电话", contact % "phone"]),
     ]
+    return rows
+
+
+def _application_basic_info(w: TemplateWriter) -> None:
+    w.heading1("一、基本信息")
+    rows = _basic_rows()
+    # Upper rows, then: member header · {%tr for group %} · {%tr for m %} · member · endfor ×2.
+    table = w.table(len(rows) + 6, _GRID, min_row_cm=0.8)
     for index, (_, cells) in enumerate(rows):
         row = table.rows[index]
+        w.cell(row.cells[1], cells[0], "TableHead")
         if len(cells) == 2:
-            w.cell(row.cells[1], cells[0], "TableHead")
-            w.cell(row.cells[2].merge(row.cells[4]), cells[1], align="left")
+            w.cell(row.cells[2].merge(row.cells[6]), cells[1], align="left")
         else:
-            for col, text in enumerate(cells, start=1):
-                w.cell(row.cells[col], text, "TableHead" if col % 2 else "TableText")
+            w.cell(row.cells[2], cells[1], align="left")
+            w.cell(row.cells[3].merge(row.cells[4]), cells[2], "TableHead")
+            w.cell(row.cells[5].merge(row.cells[6]), cells[3], align="left")
     _merge_runs(table, 0, 0, [group for group, _ in rows])
 
-    # Rows: title · header · {%tr for group %} · {%tr for m %} · member · endfor · endfor.
-    members = w.table(7, [2.4, 3.6, 1.8, 3.2, 2.3, 2.3])
-    w.cell(
-        members.cell(0, 0).merge(members.cell(0, 5)),
-        "共同体参与单位情况（可自主添加行）",
-        "TableHead",
-    )
-    w.header_row(
-        members,
-        1,
-        ["单位类型", "单位名称", "所在省份", "学校机构代码/统一社会信用代码", "参与证明材料", ""],
-    )
-    members.cell(1, 4).merge(members.cell(1, 5))
-    w.cell(members.cell(2, 0), "{%tr for group in member_groups %}")
-    w.cell(members.cell(3, 0), "{%tr for m in group.members %}")
-    # `{% vm %}` merges the category cell down over its members (docxtpl).
-    for col, text in enumerate(
-        ["{% vm %}{{ group.label }}", "{{ m.name }}", "{{ m.province }}", "{{ m.code }}"]
-    ):
-        w.cell(members.cell(4, col), text, align="left" if col == 1 else None)
-    w.cell(members.cell(4, 4).merge(members.cell(4, 5)), "{{ m.proof }}")
-    w.cell(members.cell(5, 0), "{%tr endfor %}")
-    w.cell(members.cell(6, 0), "{%tr endfor %}")
+    header, first = table.rows[len(rows)], len(rows) + 1
+    w.cell(header.cells[0], "共同体参与单位情况（可自主添加行）", "TableHead")
+    w.vertical_merge(header.cells[0], restart=True)
+    for col, label in ((1, "单位类型"), (2, "单位名称"), (3, "所在省份"), (6, "参与证明材料")):
+        w.cell(header.cells[col], label, "TableHead")
+    w.cell(header.cells[4].merge(header.cells[5]), "学校机构代码/统一社会信用代码", "TableHead")
+    w.cell(table.cell(first, 0), "{%tr for group in member_groups %}")
+    w.cell(table.cell(first + 1, 0), "{%tr for m in group.members %}")
+    member = table.rows[first + 2]
+    # Every copy of this row continues the label cell above; `{% vm %}` (docxtpl) merges the
+    # category cell down over the members of one category.
+    w.vertical_merge(member.cells[0], restart=False)
+    w.cell(member.cells[1], "{% vm %}{{ group.label }}")
+    w.cell(member.cells[2], "{{ m.name }}", align="left")
+    w.cell(member.cells[3], "{{ m.province }}")
+    w.cell(member.cells[4].merge(member.cells[5]), "{{ m.code }}")
+    w.cell(member.cells[6], "{{ m.proof }}")
+    w.cell(table.cell(first + 3, 0), "{%tr endfor %}")
+    w.cell(table.cell(first + 4, 0), "{%tr endfor %}")
 
 
 def _application_plan(w: TemplateWriter) -> None:
     w.heading1("二、建设计划")
-    table = w.table(1 + len(PLAN_ROWS), [2.0, 3.6, 5.0, 1.8, 1.8, 1.8])
+    table = w.table(1 + len(PLAN_ROWS), [1.9, 3.5, 4.8, 1.8, 1.8, 1.8], min_row_cm=0.7)
     w.header_row(
         table,
         0,
@@ -423,62 +449,73 @@ def _application_plan(w: TemplateWriter) -> None:
     _merge_runs(table, 1, 1, [sub for _, sub, _, _ in PLAN_ROWS])
 
 
+_NARRATIVES = (
+    (
+        "三、总体建设思路",
+        "（不超过500字，包括共同体建设指导思想、建设目标、组织实施等）",
+        "overall_approach",
+    ),
+    (
+        "四、管理及运行机制",
+        "（不超过600字，包括但不限于：共同体组织机构，实体化运作机制，"
+        "专门机构工作机制等，鼓励探索创新管理运行机制）",
+        "governance",
+    ),
+    (
+        "五、重点建设任务",
+        "（不超过3000字，包括但不限于：联合开发教学资源、教学装备；联合开展技能"
+        "人才培养，开展岗前培训、岗位培训和继续教育；建设技术创新中心，协同进行技术攻关，驱动产业链"
+        "升级；鼓励结合实际开展其他创新性工作）",
+        "key_tasks",
+    ),
+    (
+        "六、保障支持",
+        "（不超过500字，包括但不限于：建设单位提供的专项支持政策和资源投入等）",
+        "support",
+    ),
+)
+
+COMMITMENT = (
+    "本行业产教融合共同体牵头企业和负责人承诺：申报书所有信息数据准确，所有承诺诚信可靠。"
+    "如有失实，愿承担相关责任。"
+)
+
+
+def _application_opinions(w: TemplateWriter) -> None:
+    """七、承诺、意见: two boxes, each kept on one page; the province's is left to fill in."""
+    w.heading1("七、承诺、意见")
+    table = w.table(2, [2.4, 13.2])
+    for row, height in zip(table.rows, (7.0, 6.0), strict=True):
+        row.height, row.height_rule = Cm(height), WD_ROW_HEIGHT_RULE.AT_LEAST
+    for row, label, lines in (
+        (
+            table.rows[0],
+            "牵头企业承诺",
+            [COMMITMENT, "", "", "负责人签字：　　　　　　　　", "单位盖章：　　　　　　　　"],
+        ),
+        (table.rows[1], "省级教育行政部门推荐意见", ["", "", "", "", "单位盖章：　　　　　　　　"]),
+    ):
+        w.cell(row.cells[0], label, "TableHead")
+        box = row.cells[1]
+        w.cell(box, lines[0], "BoxText")
+        for line in [*lines[1:], "年　　月　　日"]:
+            p = box.add_paragraph(line, style="BoxText")
+            if line:
+                p.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                p.paragraph_format.first_line_indent = Pt(0)
+
+
 def application() -> TemplateWriter:
     w = TemplateWriter()
     _application_cover(w)
     _application_basic_info(w)
     _application_plan(w)
-    for heading, hint, variable in (
-        (
-            "三、总体建设思路",
-            "（不超过500字，包括共同体建设指导思想、建设目标、组织实施等）",
-            "overall_approach",
-        ),
-        (
-            "四、管理及运行机制",
-            "（不超过600字，包括但不限于：共同体组织机构，实体化运作机制，"
-            "专门机构工作机制等，鼓励探索创新管理运行机制）",
-            "governance",
-        ),
-        (
-            "五、重点建设任务",
-            "（不超过3000字，包括但不限于：联合开发教学资源、教学装备；联合开展技能"
-            "人才培养，开展岗前培训、岗位培训和继续教育；建设技术创新中心，协同进行技术攻关，驱动产业链"
-            "升级；鼓励结合实际开展其他创新性工作）",
-            "key_tasks",
-        ),
-        (
-            "六、保障支持",
-            "（不超过500字，包括但不限于：建设单位提供的专项支持政策和资源投入等）",
-            "support",
-        ),
-    ):
+    for heading, hint, variable in _NARRATIVES:
         w.heading1(heading)
         w.paragraph(hint, "Heading2Cn")
         w.text_block(variable)
-    w.heading1("七、承诺、意见")
-    table = w.table(2, [2.4, 13.0])
-    w.cell(table.cell(0, 0), "牵头企业承诺", "TableHead")
-    box = table.cell(0, 1)
-    w.cell(
-        box,
-        "本行业产教融合共同体牵头企业和负责人承诺：申报书所有信息数据准确，所有承诺诚信"
-        "可靠。如有失实，愿承担相关责任。",
-        align="left",
-    )
-    for line in (
-        "",
-        "负责人签字：",
-        "单位盖章：{{ community.lead_enterprise.name }}",
-        "年　　月　　日",
-    ):
-        p = box.add_paragraph(line, style="TableText")
-        p.paragraph_format.alignment = 2  # right
-    w.cell(table.cell(1, 0), "省级教育行政部门推荐意见", "TableHead")
-    box = table.cell(1, 1)
-    for line in ("", "", "", "单位盖章：", "年　　月　　日"):
-        p = box.add_paragraph(line, style="TableText")
-        p.paragraph_format.alignment = 2
+    _application_opinions(w)
+    w.page_numbers(cover=True)
     return w
 
 

@@ -15,7 +15,7 @@ import zipfile
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -67,6 +67,8 @@ class TemplateWriter:
         if landscape:
             section.top_margin = section.bottom_margin = Cm(2.5)
             section.left_margin = section.right_margin = Cm(2.5)
+        # GB/T 9704 §7.5: the page number sits 7 mm below the text block.
+        section.footer_distance = section.bottom_margin - Cm(0.7) - Pt(14)
         self._define_styles()
 
     def _define_styles(self) -> None:
@@ -93,12 +95,36 @@ class TemplateWriter:
         title.space_after = Pt(12)
         para_style("AttachmentLabel", HEITI, 16)
         styles["AttachmentLabel"].paragraph_format.first_line_indent = Pt(0)
+        para_style("TitleNote", KAITI, 16)
+        subtitle = styles["TitleNote"].paragraph_format
+        subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        subtitle.first_line_indent = Pt(0)
         para_style("Heading1Cn", HEITI, 16)
         para_style("Heading2Cn", KAITI, 16)
+        for heading in ("Heading1Cn", "Heading2Cn"):
+            # A heading never ends a page alone.
+            styles[heading].paragraph_format.keep_with_next = True
         para_style("Signature", FANGSONG, 16)
         sig = styles["Signature"].paragraph_format
         sig.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         sig.first_line_indent = Pt(0)
+        sig.right_indent = Pt(64)  # GB/T 9704 §7.3.5: the date stands four characters in
+        sig.keep_with_next = True
+        para_style("Figure", FANGSONG, 16)
+        figure = styles["Figure"].paragraph_format
+        figure.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        figure.first_line_indent = Pt(0)
+        # An exact line height would clip the picture to one line.
+        figure.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        para_style("FigureCaption", HEITI, 12)
+        caption = styles["FigureCaption"].paragraph_format
+        caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        caption.first_line_indent = Pt(0)
+        caption.space_after = Pt(6)
+        para_style("PageNumber", SONGTI, 14)
+        number = styles["PageNumber"].paragraph_format
+        number.first_line_indent = Pt(0)
+        number.line_spacing_rule = WD_LINE_SPACING.SINGLE
         para_style("TableText", FANGSONG, 10.5)
         cell = styles["TableText"].paragraph_format
         cell.first_line_indent = Pt(0)
@@ -109,8 +135,41 @@ class TemplateWriter:
         head.first_line_indent = Pt(0)
         head.line_spacing_rule = WD_LINE_SPACING.SINGLE
         head.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        para_style("BoxText", FANGSONG, 14)
+        box = styles["BoxText"].paragraph_format
+        box.first_line_indent = Pt(28)
+        box.line_spacing = Pt(26)
         para_style("CoverLine", FANGSONG, 16)
         styles["CoverLine"].paragraph_format.first_line_indent = Pt(0)
+        styles["CoverLine"].paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        para_style("CoverTitle", XIAOBIAOSONG, 26)
+        cover = styles["CoverTitle"].paragraph_format
+        cover.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        cover.first_line_indent = Pt(0)
+        cover.line_spacing = Pt(40)
+
+    # -- page numbers -------------------------------------------------------------------------
+
+    def page_numbers(self, *, cover: bool = False) -> None:
+        """GB/T 9704 §7.5: "— 1 —" in 4号宋体, odd pages on the right, even pages on the left,
+        each one character in from the edge of the text. A cover page carries no number."""
+        self.doc.settings.odd_and_even_pages_header_footer = True
+        section = self.doc.sections[0]
+        section.different_first_page_header_footer = cover
+        for footer, alignment in (
+            (section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+            (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT),
+        ):
+            p = footer.paragraphs[0]
+            p.style = self.doc.styles["PageNumber"]
+            p.paragraph_format.alignment = alignment
+            if alignment == WD_ALIGN_PARAGRAPH.RIGHT:
+                p.paragraph_format.right_indent = Pt(14)
+            else:
+                p.paragraph_format.left_indent = Pt(14)
+            p.add_run("— ")
+            _page_field(p)
+            p.add_run(" —")
 
     # -- paragraphs ---------------------------------------------------------------------------
 
@@ -129,23 +188,47 @@ class TemplateWriter:
     def heading2(self, text: str) -> None:
         self.paragraph(text, "Heading2Cn")
 
-    def text_block(self, variable: str, style: str = "Normal") -> None:
-        """Paragraphs of a long text: the context gives a list, one item per paragraph."""
-        self.paragraph("{%p for para in " + variable + " %}", style)
+    def text_block(
+        self, variable: str, style: str = "Normal", *, before_signature: bool = False
+    ) -> None:
+        """Paragraphs of a long text: the context gives a list, one item per paragraph.
+
+        `before_signature`: the last paragraph keeps with the signature that follows, so that the
+        signature never stands alone on a page (GB/T 9704 §7.3.5 asks for the same).
+        """
+        if not before_signature:
+            self.paragraph("{%p for para in " + variable + " %}", style)
+            self.paragraph("{{ para }}", style)
+            self.paragraph("{%p endfor %}", style)
+            return
+        self.paragraph("{%p for para in " + variable + "[:-1] %}", style)
         self.paragraph("{{ para }}", style)
         self.paragraph("{%p endfor %}", style)
+        last = self.paragraph("{{ " + variable + "[-1] }}", style)
+        last.paragraph_format.keep_with_next = True
 
     def signature(self, signer: str, date: str) -> None:
-        self.paragraph("")
+        """The signer and date, right-aligned, with room above for the seal; never split."""
+        for _ in range(2):
+            self.paragraph("", "Signature")
         self.paragraph(signer, "Signature")
-        self.paragraph(date, "Signature")
+        last = self.paragraph(date, "Signature")
+        last.paragraph_format.keep_with_next = False
 
     def page_break(self) -> None:
         self.paragraph("").add_run().add_break(WD_BREAK.PAGE)
 
     # -- tables -------------------------------------------------------------------------------
 
-    def table(self, rows: int, widths_cm: list[float], *, borders: bool = True) -> Table:
+    def table(
+        self,
+        rows: int,
+        widths_cm: list[float],
+        *,
+        borders: bool = True,
+        min_row_cm: float | None = None,
+    ) -> Table:
+        """A table whose rows never break across pages, its cells centred vertically."""
         table = self.doc.add_table(rows=rows, cols=len(widths_cm))
         if borders:
             table.style = self.doc.styles["Table Grid"]
@@ -155,17 +238,70 @@ class TemplateWriter:
         for column, width in zip(table.columns, widths_cm, strict=True):
             column.width = Cm(width)
         for row in table.rows:
+            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+            if min_row_cm:
+                row.height = Cm(min_row_cm)
+                row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
             for width, cell in zip(widths_cm, row.cells, strict=True):
                 cell.width = Cm(width)
+                cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
         return table
+
+    @staticmethod
+    def underline(cell: _Cell) -> None:
+        """A bottom border only: the line a value is written on, as on a printed cover."""
+        borders = OxmlElement("w:tcBorders")
+        bottom = OxmlElement("w:bottom")
+        for attr, value in (
+            ("w:val", "single"),
+            ("w:sz", "6"),
+            ("w:space", "0"),
+            ("w:color", "000000"),
+        ):
+            bottom.set(qn(attr), value)
+        borders.append(bottom)
+        tc_pr = cell._tc.get_or_add_tcPr()
+        # The schema orders tcPr's children (Word refuses a file that does not): borders go
+        # before shading, margins and vertical alignment.
+        successor = next(
+            (
+                child
+                for child in tc_pr
+                if child.tag
+                in {qn(f"w:{n}") for n in ("shd", "noWrap", "tcMar", "textDirection", "vAlign")}
+            ),
+            None,
+        )
+        if successor is None:
+            tc_pr.append(borders)
+        else:
+            successor.addprevious(borders)
+
+    @staticmethod
+    def vertical_merge(cell: _Cell, *, restart: bool) -> None:
+        """Mark a cell as the start (or a continuation) of a vertical merge.
+
+        For merges over rows that a `{%tr for %}` loop repeats: every copy of a continuing
+        cell joins the merge started above it.
+        """
+        # python-docx places the element where the schema wants it.
+        cell._tc.get_or_add_tcPr().vMerge_val = "restart" if restart else "continue"
 
     @staticmethod
     def cell(cell: _Cell, text: str, style: str = "TableText", align: str | None = None) -> None:
         p = cell.paragraphs[0]
         p.style = cell.part.document.styles[style]
         p.add_run(text)
-        if align == "left":
-            p.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        if align is not None:
+            p.paragraph_format.alignment = _ALIGNMENTS[align]
+
+    @staticmethod
+    def keep_together(table: Table) -> None:
+        """A short table stays on one page: each row keeps with the next (Word's own way)."""
+        for row in table.rows[:-1]:
+            for cell in row.cells:
+                for p in cell.paragraphs:
+                    p.paragraph_format.keep_with_next = True
 
     def header_row(self, table: Table, index: int, labels: list[str]) -> None:
         """A table header row, repeated at the top of every page the table spans."""
@@ -201,6 +337,33 @@ class TemplateWriter:
         raw = io.BytesIO()
         self.doc.save(raw)
         return _fixed_zip(raw.getvalue())
+
+
+_ALIGNMENTS = {
+    "left": WD_ALIGN_PARAGRAPH.LEFT,
+    "right": WD_ALIGN_PARAGRAPH.RIGHT,
+    # Spread over the cell: labels of different lengths line up on both edges (cover page).
+    "distribute": WD_ALIGN_PARAGRAPH.DISTRIBUTE,
+}
+
+
+def _page_field(paragraph: Paragraph) -> None:
+    """A PAGE field: Word and LibreOffice both fill in the number when they lay the page out."""
+    run = paragraph.add_run()
+    for kind in ("begin", "instr", "separate", "number", "end"):
+        if kind == "instr":
+            instr = OxmlElement("w:instrText")
+            instr.set(qn("xml:space"), "preserve")
+            instr.text = " PAGE "
+            run._r.append(instr)
+        elif kind == "number":
+            text = OxmlElement("w:t")
+            text.text = "1"
+            run._r.append(text)
+        else:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run._r.append(char)
 
 
 def _fixed_zip(data: bytes) -> bytes:

@@ -1,8 +1,9 @@
 """Template contexts: exactly the data each .docx may use, already formatted for people.
 
-One Struct family per attachment; templates read them as plain dicts (`msgspec.to_builtins`).
-Long texts become lists of paragraphs; dates and numbers are written the Chinese way here, so that
-templates hold no formatting logic.
+One Struct per attachment (DESIGN §5.3: the template-context family, separate from API bodies);
+a template may use its Struct's fields and nothing else, which a test checks against docxtpl's
+list of the template's variables. Long texts become lists of paragraphs; dates and numbers are
+written the Chinese way here, so that templates hold no formatting logic.
 """
 
 from __future__ import annotations
@@ -16,7 +17,18 @@ import msgspec
 from docgen import schema
 from docgen.schema import AttachmentId, JobRequest
 
-__all__ = ["CATEGORY_LABELS", "build_context", "chinese_date", "paragraphs", "percentages"]
+__all__ = [
+    "CATEGORY_LABELS",
+    "CONTEXT_TYPES",
+    "Chart",
+    "Context",
+    "amount_text",
+    "build_context",
+    "chinese_date",
+    "count_text",
+    "paragraphs",
+    "percentages",
+]
 
 CATEGORY_LABELS: dict[str, str] = {
     "school": "学校（含中等职业学校、高等职业学校、本科层次职业学校、普通高等学校）",
@@ -39,12 +51,13 @@ def paragraphs(text: str) -> list[str]:
 
 
 def count_text(n: int) -> str:
+    """412000 → 412,000."""
     return f"{n:,}"
 
 
 def amount_text(x: float) -> str:
-    """万元 amounts: 1500.0 → 1500, 1850.25 → 1850.25 (never exponent notation)."""
-    return str(int(x)) if float(x).is_integer() else f"{x:.2f}".rstrip("0").rstrip(".")
+    """万元 amounts with two decimals and thousands separators: 1200.5 → 1,200.50."""
+    return f"{x:,.2f}"
 
 
 def percentages(counts: Sequence[int]) -> list[str]:
@@ -66,23 +79,132 @@ def ordinal(n: int) -> str:
     return f"（{_ORDINALS[n - 1]}）" if n <= len(_ORDINALS) else f"（{n}）"
 
 
+class Chart(msgspec.Struct, frozen=True):
+    """The data of one bar chart; `docgen.charts` draws it, the renderer inserts the picture."""
+
+    labels: list[str]
+    counts: list[int]
+    shares: list[str]
+
+
+class Context(msgspec.Struct, frozen=True, kw_only=True):
+    """What every template may use: the community (as sent) and the report year."""
+
+    community: dict[str, Any]
+    year: int
+
+
+class IndustryAnalysisContext(Context, frozen=True, kw_only=True):
+    overview: list[str]
+    current_state: list[str]
+    trends: list[str]
+    signed_on: str
+
+
 class ShareRow(msgspec.Struct, frozen=True):
     label: str
     count: str
     percent: str
 
 
-def _share_rows(items: Sequence[schema.PostCount | schema.LevelCount]) -> list[ShareRow]:
+class Share(msgspec.Struct, frozen=True):
+    """One structure table of 附件2: rows with counts and shares, and their total."""
+
+    rows: list[ShareRow]
+    total: str
+
+
+class DemandRow(msgspec.Struct, frozen=True):
+    index: int
+    major: str
+    education_level: str
+    skill_level: str
+    count: str
+
+
+class TalentForecastContext(Context, frozen=True, kw_only=True):
+    survey_plan: list[str]
+    survey_implementation: list[str]
+    workforce_total: str
+    post_distribution: Share
+    education_structure: Share
+    skill_level_structure: Share
+    training: list[str]
+    demand: list[DemandRow]
+    demand_total: str
+    conclusions: list[str]
+    signed_on: str
+    # Drawn by the renderer; the template's `{{ charts.x }}` receives the picture.
+    charts: dict[str, Chart]
+
+
+class SupplyDemandContext(Context, frozen=True, kw_only=True):
+    # Rows as sent, plus `index` (序号) and counts written with separators.
+    talent_demand: list[dict[str, Any]]
+    talent_supply: list[dict[str, Any]]
+    technology_demand: list[dict[str, Any]]
+    technology_supply: list[dict[str, Any]]
+
+
+class CaseContext(msgspec.Struct, frozen=True):
+    ordinal: str
+    title: str
+    paragraphs: list[str]
+
+
+class AnnualReportContext(Context, frozen=True, kw_only=True):
+    introduction: list[str]
+    operations: dict[str, list[str]]
+    problems: list[str]
+    next_steps: list[str]
+    cases: list[CaseContext]
+    signed_on: str
+
+
+class MemberRow(msgspec.Struct, frozen=True):
+    name: str
+    province: str
+    code: str
+    proof: str
+
+
+class MemberGroup(msgspec.Struct, frozen=True):
+    label: str
+    members: list[MemberRow]
+
+
+class ApplicationContext(Context, frozen=True, kw_only=True):
+    plan_years: list[int]
+    plan: dict[str, list[str]]
+    member_groups: list[MemberGroup]
+    established_on: str
+    overall_approach: list[str]
+    governance: list[str]
+    key_tasks: list[str]
+    support: list[str]
+    filled_on: str
+
+
+CONTEXT_TYPES: dict[AttachmentId, type[Context]] = {
+    "industry_analysis": IndustryAnalysisContext,
+    "talent_forecast": TalentForecastContext,
+    "supply_demand": SupplyDemandContext,
+    "annual_report": AnnualReportContext,
+    "application": ApplicationContext,
+}
+
+_STRUCTURES = ("post_distribution", "education_structure", "skill_level_structure")
+
+
+def _share(items: Sequence[schema.PostCount | schema.LevelCount]) -> tuple[Share, list[str]]:
     counts = [item.count for item in items]
     labels = [item.post if isinstance(item, schema.PostCount) else item.level for item in items]
-    return [
+    shares = percentages(counts)
+    rows = [
         ShareRow(label, count_text(c), p)
-        for label, c, p in zip(labels, counts, percentages(counts), strict=True)
+        for label, c, p in zip(labels, counts, shares, strict=True)
     ]
-
-
-def _community(request: JobRequest) -> dict[str, Any]:
-    return msgspec.to_builtins(request.community)  # type: ignore[no-any-return]
+    return Share(rows, count_text(sum(counts))), shares
 
 
 def _numbered(rows: Sequence[msgspec.Struct]) -> list[dict[str, Any]]:
@@ -96,88 +218,115 @@ def _numbered(rows: Sequence[msgspec.Struct]) -> list[dict[str, Any]]:
     return numbered
 
 
-def _industry_analysis(section: schema.IndustryAnalysis) -> dict[str, Any]:
-    return {
-        "overview": paragraphs(section.overview),
-        "current_state": paragraphs(section.current_state),
-        "trends": paragraphs(section.trends),
-        "signed_on": chinese_date(section.signed_on),
-    }
+def _industry_analysis(request: JobRequest, s: schema.IndustryAnalysis) -> Context:
+    return IndustryAnalysisContext(
+        **_common(request),
+        overview=paragraphs(s.overview),
+        current_state=paragraphs(s.current_state),
+        trends=paragraphs(s.trends),
+        signed_on=chinese_date(s.signed_on),
+    )
 
 
-def _talent_forecast(section: schema.TalentForecast) -> dict[str, Any]:
-    context: dict[str, Any] = {
-        "survey_plan": paragraphs(section.survey.plan),
-        "survey_implementation": paragraphs(section.survey.implementation),
-        "workforce_total": count_text(section.workforce_total),
-        "training": paragraphs(section.training),
-        "demand": _numbered(section.demand),
-        "demand_total": count_text(sum(d.count for d in section.demand)),
-        "conclusions": paragraphs(section.conclusions),
-        "signed_on": chinese_date(section.signed_on),
-    }
-    for name in ("post_distribution", "education_structure", "skill_level_structure"):
-        items = getattr(section, name)
-        context[name] = msgspec.to_builtins(_share_rows(items))
-        context[f"{name}_total"] = count_text(sum(item.count for item in items))
-    return context
-
-
-def _supply_demand(section: schema.SupplyDemand) -> dict[str, Any]:
-    return {
-        name: _numbered(getattr(section, name))
-        for name in ("talent_demand", "talent_supply", "technology_demand", "technology_supply")
-    }
-
-
-def _annual_report(section: schema.AnnualReport) -> dict[str, Any]:
-    ops = section.operations
-    return {
-        "introduction": paragraphs(section.introduction),
-        "operations": {name: paragraphs(getattr(ops, name)) for name in ops.__struct_fields__},
-        "problems": paragraphs(section.problems),
-        "next_steps": paragraphs(section.next_steps),
-        "cases": [
-            {"ordinal": ordinal(i), "title": case.title, "paragraphs": paragraphs(case.body)}
-            for i, case in enumerate(section.cases, start=1)
+def _talent_forecast(request: JobRequest, s: schema.TalentForecast) -> Context:
+    structures: dict[str, Share] = {}
+    charts: dict[str, Chart] = {}
+    for name in _STRUCTURES:
+        items = getattr(s, name)
+        structures[name], shares = _share(items)
+        charts[name] = Chart(
+            [row.label for row in structures[name].rows],
+            [item.count for item in items],
+            shares,
+        )
+    return TalentForecastContext(
+        **_common(request),
+        survey_plan=paragraphs(s.survey.plan),
+        survey_implementation=paragraphs(s.survey.implementation),
+        workforce_total=count_text(s.workforce_total),
+        post_distribution=structures["post_distribution"],
+        education_structure=structures["education_structure"],
+        skill_level_structure=structures["skill_level_structure"],
+        training=paragraphs(s.training),
+        demand=[
+            DemandRow(i, d.major, d.education_level, d.skill_level, count_text(d.count))
+            for i, d in enumerate(s.demand, start=1)
         ],
-        "signed_on": chinese_date(section.signed_on),
-    }
+        demand_total=count_text(sum(d.count for d in s.demand)),
+        conclusions=paragraphs(s.conclusions),
+        signed_on=chinese_date(s.signed_on),
+        charts=charts,
+    )
 
 
-def _application(section: schema.Application, request: JobRequest) -> dict[str, Any]:
+def _supply_demand(request: JobRequest, s: schema.SupplyDemand) -> Context:
+    return SupplyDemandContext(
+        **_common(request),
+        talent_demand=_numbered(s.talent_demand),
+        talent_supply=_numbered(s.talent_supply),
+        technology_demand=_numbered(s.technology_demand),
+        technology_supply=_numbered(s.technology_supply),
+    )
+
+
+def _annual_report(request: JobRequest, s: schema.AnnualReport) -> Context:
+    ops = s.operations
+    return AnnualReportContext(
+        **_common(request),
+        introduction=paragraphs(s.introduction),
+        operations={name: paragraphs(getattr(ops, name)) for name in ops.__struct_fields__},
+        problems=paragraphs(s.problems),
+        next_steps=paragraphs(s.next_steps),
+        cases=[
+            CaseContext(ordinal(i), case.title, paragraphs(case.body))
+            for i, case in enumerate(s.cases, start=1)
+        ],
+        signed_on=chinese_date(s.signed_on),
+    )
+
+
+def _application(request: JobRequest, s: schema.Application) -> Context:
     plan: dict[str, list[str]] = {}
     for key in schema.PLAN_KEYS:
-        values = getattr(section.plan, key)
+        values = getattr(s.plan, key)
         plan[key] = [amount_text(v) if isinstance(v, float) else count_text(v) for v in values]
     groups = []
     for category, label in CATEGORY_LABELS.items():
         members = [
-            {"name": m.name, "province": m.province, "code": m.code, "proof": m.proof or ""}
+            MemberRow(m.name, m.province, m.code, m.proof or "")
             for m in request.community.members
             if m.category == category
         ]
-        # The form lists every category, even one without members.
-        groups.append(
-            {
-                "label": label,
-                "members": members or [{"name": "", "province": "", "code": "", "proof": ""}],
-            }
-        )
-    return {
-        "plan_years": list(section.plan_years),
-        "plan": plan,
-        "member_groups": groups,
-        "established_on": chinese_date(request.community.established_on),
-        "overall_approach": paragraphs(section.overall_approach),
-        "governance": paragraphs(section.governance),
-        "key_tasks": paragraphs(section.key_tasks),
-        "support": paragraphs(section.support),
-        "filled_on": chinese_date(section.filled_on),
-    }
+        # The form lists every category, even one without members: an empty row.
+        groups.append(MemberGroup(label, members or [MemberRow("", "", "", "")]))
+    return ApplicationContext(
+        **_common(request),
+        plan_years=list(s.plan_years),
+        plan=plan,
+        member_groups=groups,
+        established_on=chinese_date(request.community.established_on),
+        overall_approach=paragraphs(s.overall_approach),
+        governance=paragraphs(s.governance),
+        key_tasks=paragraphs(s.key_tasks),
+        support=paragraphs(s.support),
+        filled_on=chinese_date(s.filled_on),
+    )
 
 
-def build_context(request: JobRequest, attachment: AttachmentId) -> dict[str, Any]:
+def _common(request: JobRequest) -> dict[str, Any]:
+    return {"community": msgspec.to_builtins(request.community), "year": request.year}
+
+
+_BUILDERS: dict[AttachmentId, Any] = {
+    "industry_analysis": _industry_analysis,
+    "talent_forecast": _talent_forecast,
+    "supply_demand": _supply_demand,
+    "annual_report": _annual_report,
+    "application": _application,
+}
+
+
+def build_context(request: JobRequest, attachment: AttachmentId) -> Context:
     """The context one attachment's template renders with.
 
     Raises `ValueError` when the request has no section for `attachment` (validation prevents it).
@@ -185,15 +334,5 @@ def build_context(request: JobRequest, attachment: AttachmentId) -> dict[str, An
     section = getattr(request, attachment)
     if section is None:
         raise ValueError(f"request has no {attachment} section")
-    context: dict[str, Any] = {"community": _community(request), "year": request.year}
-    if attachment == "industry_analysis":
-        context |= _industry_analysis(section)
-    elif attachment == "talent_forecast":
-        context |= _talent_forecast(section)
-    elif attachment == "supply_demand":
-        context |= _supply_demand(section)
-    elif attachment == "annual_report":
-        context |= _annual_report(section)
-    else:
-        context |= _application(section, request)
+    context: Context = _BUILDERS[attachment](request, section)
     return context

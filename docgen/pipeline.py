@@ -9,12 +9,11 @@ import hashlib
 import io
 import logging
 from importlib import metadata
-from typing import Any
 
 import msgspec
 from pypdf import PdfReader
 
-from docgen.context import build_context
+from docgen.context import Context, build_context
 from docgen.convert import Converter
 from docgen.errors import DocgenError
 from docgen.jobs import DocumentRecord, ErrorInfo, JobStore, utcnow
@@ -59,7 +58,7 @@ def count_pages(pdf: bytes) -> int:
 
 def _render(
     attachment: AttachmentId,
-    context: dict[str, Any],
+    context: Context,
     catalogue: TemplateCatalogue,
     converter: Converter,
 ) -> Rendered:

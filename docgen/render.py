@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import jinja2
-from docxtpl import DocxTemplate
+import msgspec
+from docx.shared import Cm
+from docxtpl import DocxTemplate, InlineImage
 
+from docgen.charts import draw_chart
+from docgen.context import Context
 from docgen.errors import DocgenError
 
-__all__ = ["render_docx"]
+__all__ = ["CHART_WIDTH_CM", "render_docx"]
+
+CHART_WIDTH_CM = 14.0  # inside the 15.6 cm text block of A4 with official margins
 
 
 def _environment() -> jinja2.Environment:
@@ -18,11 +23,21 @@ def _environment() -> jinja2.Environment:
     return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
-def render_docx(template: bytes, context: dict[str, Any], template_name: str) -> bytes:
-    """Fill a .docx template; raise `DocgenError(render.failed)` naming the template and cause."""
+def render_docx(template: bytes, context: Context, template_name: str) -> bytes:
+    """Fill a .docx template; raise `DocgenError(render.*)` naming the template and cause.
+
+    A context's `charts` (if it has them) are drawn here and reach the template as pictures.
+    """
     try:
         doc = DocxTemplate(io.BytesIO(template))
-        doc.render(context, _environment(), autoescape=True)
+        data = msgspec.to_builtins(context)
+        charts = getattr(context, "charts", None)
+        if charts:
+            data["charts"] = {
+                name: InlineImage(doc, io.BytesIO(draw_chart(chart)), width=Cm(CHART_WIDTH_CM))
+                for name, chart in charts.items()
+            }
+        doc.render(data, _environment(), autoescape=True)
         out = io.BytesIO()
         doc.save(out)
     except jinja2.TemplateSyntaxError as exc:

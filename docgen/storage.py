@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from docgen.context import Context
 from docgen.objectstore import ObjectStore
 
 __all__ = [
@@ -43,7 +44,7 @@ def input_key(tenant: str, body_sha256: str) -> str:
     return f"{tenant}/inputs/{body_sha256}.json"
 
 
-def document_identity(context: dict[str, Any], pdf_a: bool, template_sha256: str) -> str:
+def document_identity(context: Context, pdf_a: bool, template_sha256: str) -> str:
     canonical = msgspec.json.encode(
         {"context": context, "pdf_a": pdf_a, "template": template_sha256}, order="sorted"
     )

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from docx import Document
+from docxtpl import DocxTemplate
 
 from doc_templates import TEMPLATES_DIR
 from doc_templates.build import build_all
-from docgen.context import build_context, chinese_date, percentages
-from docgen.render import render_docx
+from docgen.context import CONTEXT_TYPES, amount_text, build_context, chinese_date, percentages
+from docgen.render import _environment, render_docx
 from docgen.schema import ATTACHMENT_IDS, JobRequest
 from docgen.templates import load_catalogue
 from tests.values import expected_values
@@ -45,6 +46,17 @@ def test_the_catalogue_refuses_a_template_that_differs_from_its_manifest(tmp_pat
     victim.write_bytes(victim.read_bytes() + b"\0")
     with pytest.raises(ValueError, match="SHA-256"):
         load_catalogue(tmp_path)
+
+
+@pytest.mark.parametrize("attachment", ATTACHMENT_IDS)
+def test_a_template_uses_only_what_its_context_struct_provides(attachment: str) -> None:
+    template = load_catalogue(TEMPLATES_DIR)[attachment]  # type: ignore[index]
+    used = DocxTemplate(io.BytesIO(template.read())).get_undeclared_template_variables(
+        _environment()
+    )
+    provided = set(CONTEXT_TYPES[attachment].__struct_fields__)  # type: ignore[index]
+    assert used, "the template reads no data at all"
+    assert used <= provided, f"not in the context: {sorted(used - provided)}"
 
 
 @pytest.mark.parametrize("attachment", ATTACHMENT_IDS)
@@ -104,7 +116,11 @@ def test_the_outline_of_the_guideline_is_in_each_template(sample_request: JobReq
         "application": [
             "附件5",
             "行业产教融合共同体申报书",
-            "推 荐 省 份",
+            "共同体名称",
+            "推荐省份",
+            "牵头高水平高等学校",
+            "（公章）",
+            "填表日期",
             "一、基本信息",
             "二、建设计划",
             "三、总体建设思路",
@@ -153,6 +169,12 @@ def test_shares_add_up_to_exactly_one_hundred_percent(counts: list[int]) -> None
     assert len(shares) == len(counts)
     total = sum(float(s.rstrip("%")) for s in shares)
     assert round(total, 1) == (100.0 if sum(counts) else 0.0)
+
+
+def test_money_is_written_with_separators_and_two_decimals() -> None:
+    assert amount_text(1200.5) == "1,200.50"
+    assert amount_text(1500) == "1,500.00"
+    assert amount_text(0) == "0.00"
 
 
 def test_dates_are_written_the_chinese_way() -> None:
