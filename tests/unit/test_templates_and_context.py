@@ -181,3 +181,17 @@ def test_dates_are_written_the_chinese_way() -> None:
     import datetime as dt
 
     assert chinese_date(dt.date(2026, 3, 5)) == "2026年3月5日"
+
+
+def test_an_empty_optional_value_is_a_blank_cell_never_none(sample_dict: dict[str, Any]) -> None:
+    from docgen.validation import decode_job_request
+
+    for member in sample_dict["community"]["members"]:
+        member.pop("proof", None)
+    request = decode_job_request(json.dumps(sample_dict).encode())
+    template = load_catalogue(TEMPLATES_DIR)["application"]
+    text = docx_text(
+        render_docx(template.read(), build_context(request, "application"), template.file)
+    )
+    assert "None" not in text and "null" not in text
+    assert sample_dict["community"]["members"][0]["name"] in text
