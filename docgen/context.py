@@ -18,14 +18,17 @@ from docgen import schema
 from docgen.schema import AttachmentId, JobRequest
 
 __all__ = [
+    "ATTACHMENT_NUMBERS",
     "CATEGORY_LABELS",
     "CONTEXT_TYPES",
     "Chart",
     "Context",
+    "DocumentProperties",
     "amount_text",
     "build_context",
     "chinese_date",
     "count_text",
+    "document_properties",
     "paragraphs",
     "percentages",
 ]
@@ -311,6 +314,38 @@ def _application(request: JobRequest, s: schema.Application) -> Context:
         support=paragraphs(s.support),
         filled_on=chinese_date(s.filled_on),
     )
+
+
+class DocumentProperties(msgspec.Struct, frozen=True):
+    """What the DOCX's core properties say, and LibreOffice copies into the PDF's metadata."""
+
+    title: str
+    author: str
+    subject: str
+    keywords: str
+
+
+def document_properties(
+    request: JobRequest, attachment: AttachmentId, title: str
+) -> DocumentProperties:
+    """Title: the community and the attachment; author: the lead enterprise that signs it."""
+    community = request.community
+    number = f"附件{ATTACHMENT_NUMBERS[attachment]}"
+    return DocumentProperties(
+        title=f"{community.name} {title}",
+        author=community.lead_enterprise.name,
+        subject=f"行业产教融合共同体 {request.year}年度 {number} {title}",
+        keywords=", ".join(("行业产教融合共同体", community.industry, number, str(request.year))),
+    )
+
+
+ATTACHMENT_NUMBERS: dict[AttachmentId, int] = {
+    "industry_analysis": 1,
+    "talent_forecast": 2,
+    "supply_demand": 3,
+    "annual_report": 4,
+    "application": 5,
+}
 
 
 def _common(request: JobRequest) -> dict[str, Any]:

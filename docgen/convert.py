@@ -20,7 +20,9 @@ __all__ = ["Converter", "UnoserverConverter", "UnoserverProcess"]
 
 
 class Converter(Protocol):
-    def to_pdf(self, docx: bytes) -> bytes: ...
+    def to_pdf(self, docx: bytes, *, pdf_a: bool = False) -> bytes:
+        """The PDF of `docx`; PDF/A-2b when `pdf_a`."""
+        ...
 
 
 class _TimeoutTransport(xmlrpc.client.Transport):
@@ -45,7 +47,9 @@ class UnoserverConverter:
         self.address = address
         self.timeout_s = timeout_s
 
-    def to_pdf(self, docx: bytes) -> bytes:
+    def to_pdf(self, docx: bytes, *, pdf_a: bool = False) -> bytes:
+        # LibreOffice's PDF export: SelectPdfVersion 2 = PDF/A-2b (1 would be PDF/A-1b).
+        options = ["SelectPdfVersion=2"] if pdf_a else []
         proxy = xmlrpc.client.ServerProxy(
             f"http://{self.address}", allow_none=True, transport=_TimeoutTransport(self.timeout_s)
         )
@@ -54,7 +58,7 @@ class UnoserverConverter:
             #  infiltername, password). update_index=False: our templates have no index, and
             #  the extra layout pass cost 20-30% throughput here (DESIGN §4).
             result = proxy.convert(
-                None, xmlrpc.client.Binary(docx), None, "pdf", None, [], False, None, None
+                None, xmlrpc.client.Binary(docx), None, "pdf", None, options, False, None, None
             )
         except TimeoutError as exc:
             raise DocgenError(

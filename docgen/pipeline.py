@@ -13,11 +13,12 @@ from importlib import metadata
 import msgspec
 from pypdf import PdfReader
 
-from docgen.context import Context, build_context
+from docgen.context import Context, build_context, document_properties
 from docgen.convert import Converter
 from docgen.errors import DocgenError
 from docgen.jobs import DocumentRecord, ErrorInfo, JobStore, utcnow
 from docgen.objectstore import ObjectStore
+from docgen.pdfinfo import PdfFacts, pdf_facts
 from docgen.render import render_docx
 from docgen.schema import AttachmentId, JobRequest
 from docgen.storage import (
@@ -39,7 +40,11 @@ class Rendered(msgspec.Struct, frozen=True):
     stem: str
     docx: bytes
     pdf: bytes
-    pages: int
+    facts: PdfFacts
+
+    @property
+    def pages(self) -> int:
+        return self.facts.pages
 
 
 class Workshop(msgspec.Struct, frozen=True):
@@ -57,15 +62,25 @@ def count_pages(pdf: bytes) -> int:
 
 
 def _render(
+    request: JobRequest,
     attachment: AttachmentId,
     context: Context,
     catalogue: TemplateCatalogue,
     converter: Converter,
 ) -> Rendered:
     template = catalogue[attachment]
-    docx = render_docx(template.read(), context, template.file)
-    pdf = converter.to_pdf(docx)
-    return Rendered(attachment, template.stem, docx, pdf, count_pages(pdf))
+    properties = document_properties(request, attachment, template.title)
+    docx = render_docx(template.read(), context, template.file, properties)
+    pdf = converter.to_pdf(docx, pdf_a=request.pdf_a)
+    facts = pdf_facts(pdf)
+    if request.pdf_a and facts.pdfa_part != 2:
+        raise DocgenError(
+            "conversion.pdf_a",
+            "转换结果不是 PDF/A-2b",
+            "The converter did not produce PDF/A-2b",
+            detail=f"pdfaid:part={facts.pdfa_part}",
+        )
+    return Rendered(attachment, template.stem, docx, pdf, facts)
 
 
 def render_attachment(
@@ -75,7 +90,7 @@ def render_attachment(
     converter: Converter,
 ) -> Rendered:
     """Render and convert one attachment in memory (the embedded path: nothing stored)."""
-    return _render(attachment, build_context(request, attachment), catalogue, converter)
+    return _render(request, attachment, build_context(request, attachment), catalogue, converter)
 
 
 def produce_document(
@@ -176,7 +191,7 @@ def _render_and_store(
     identity = document_identity(context, request.pdf_a, template.sha256)
     files = find_version(workshop.store, prefix, identity)
     if files is None:
-        rendered = _render(attachment, context, workshop.catalogue, workshop.converter)
+        rendered = _render(request, attachment, context, workshop.catalogue, workshop.converter)
         files = store_version(
             workshop.store,
             workshop.counter,
@@ -193,6 +208,9 @@ def _render_and_store(
                 "template_version": template.version,
                 "template_sha256": template.sha256,
                 "docxtpl_version": metadata.version("docxtpl"),
+                "libreoffice_version": rendered.facts.producer,
+                "fonts": rendered.facts.fonts,
+                "pdf_a": request.pdf_a,
                 "pages": rendered.pages,
             },
         )

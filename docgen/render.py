@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import jinja2
@@ -10,7 +11,7 @@ from docx.shared import Cm
 from docxtpl import DocxTemplate, InlineImage
 
 from docgen.charts import draw_chart
-from docgen.context import Context
+from docgen.context import Context, DocumentProperties
 from docgen.errors import DocgenError
 
 __all__ = ["CHART_WIDTH_CM", "render_docx"]
@@ -23,10 +24,16 @@ def _environment() -> jinja2.Environment:
     return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
-def render_docx(template: bytes, context: Context, template_name: str) -> bytes:
+def render_docx(
+    template: bytes,
+    context: Context,
+    template_name: str,
+    properties: DocumentProperties | None = None,
+) -> bytes:
     """Fill a .docx template; raise `DocgenError(render.*)` naming the template and cause.
 
     A context's `charts` (if it has them) are drawn here and reach the template as pictures.
+    `properties` become the DOCX's core properties, which LibreOffice carries into the PDF.
     """
     try:
         doc = DocxTemplate(io.BytesIO(template))
@@ -38,6 +45,12 @@ def render_docx(template: bytes, context: Context, template_name: str) -> bytes:
                 for name, chart in charts.items()
             }
         doc.render(data, _environment(), autoescape=True)
+        if properties is not None and doc.docx is not None:
+            core = doc.docx.core_properties
+            core.title, core.author = properties.title, properties.author
+            core.subject, core.keywords = properties.subject, properties.keywords
+            core.last_modified_by = "行业产教融合共同体文档服务"
+            core.created = core.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         out = io.BytesIO()
         doc.save(out)
     except jinja2.TemplateSyntaxError as exc:

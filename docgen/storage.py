@@ -68,7 +68,11 @@ class Manifest(msgspec.Struct, frozen=True):
     template_sha256: str
     docxtpl_version: str
     pages: int
-    files: dict[str, FileEntry]  # "pdf", "docx"
+    files: dict[str, FileEntry]  # "pdf", "docx", and "xlsx" for 附件3
+    # Defaults: manifests written before these fields existed still read.
+    libreoffice_version: str = ""  # the PDF's producer, e.g. "LibreOffice 7.4"
+    fonts: list[str] = []  # the fonts embedded in the PDF
+    pdf_a: bool = False
 
 
 class DocumentFiles(msgspec.Struct, frozen=True):

@@ -26,7 +26,7 @@ class CountingConverter:
         self.failures = failures
         self.retryable = retryable
 
-    def to_pdf(self, docx: bytes) -> bytes:
+    def to_pdf(self, docx: bytes, *, pdf_a: bool = False) -> bytes:
         self.calls += 1
         if self.calls <= self.failures:
             raise DocgenError(

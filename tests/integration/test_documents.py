@@ -3,11 +3,13 @@ page numbers, the charts of 附件2. Real LibreOffice, the project's fontconfig 
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import tempfile
 from typing import Any
 
+import msgspec
 import pytest
 
 from doc_templates import TEMPLATES_DIR
@@ -167,3 +169,27 @@ def test_the_forecast_has_a_chart_for_each_structure(documents: dict[str, Render
     listing = _pdf_tool("pdfimages", documents["talent_forecast"].pdf, "-list").splitlines()
     images = [line for line in listing[2:] if line.split()[2] == "image"]
     assert len(images) == 3
+
+
+def test_the_pdf_names_its_community_attachment_and_signer(
+    documents: dict[str, Rendered], sample_request: JobRequest
+) -> None:
+    from pypdf import PdfReader
+
+    info = PdfReader(io.BytesIO(documents["application"].pdf)).metadata
+    assert info is not None
+    community = sample_request.community
+    assert info.title == f"{community.name} 行业产教融合共同体申报书"
+    assert info.author == community.lead_enterprise.name
+    assert "附件5" in (info.subject or "")
+    assert documents["application"].facts.pdfa_part is None
+
+
+def test_pdf_a_is_produced_on_request(unoserver: Any, sample_request: JobRequest) -> None:
+    request = msgspec.structs.replace(sample_request, pdf_a=True)
+    doc = render_attachment(
+        request, "industry_analysis", load_catalogue(TEMPLATES_DIR), unoserver.converter
+    )
+    # The XMP identification LibreOffice writes for PDF/A-2b: pdfaid:part 2.
+    assert doc.facts.pdfa_part == 2
+    assert doc.facts.fonts and all(ALLOWED_FONTS.match(f) for f in doc.facts.fonts)
