@@ -26,10 +26,12 @@ __all__ = [
     "RedisVersionCounter",
     "VersionCounter",
     "document_identity",
+    "bundle_prefix",
     "document_prefix",
     "find_version",
     "input_key",
     "store_version",
+    "versions",
 ]
 
 _VERSION = re.compile(r"/v(\d+)/manifest\.json$")
@@ -81,6 +83,7 @@ class DocumentFiles(msgspec.Struct, frozen=True):
     docx_key: str
     pages: int
     reused: bool
+    xlsx_key: str | None = None
 
 
 class VersionCounter(Protocol):
@@ -119,6 +122,22 @@ def latest_version(store: ObjectStore, prefix: str) -> int:
     return max(versions, default=0)
 
 
+def versions(store: ObjectStore, prefix: str) -> list[Manifest]:
+    """Every complete version under `prefix`, oldest first (a version without manifest is not)."""
+    numbers = sorted(int(m.group(1)) for key in store.list(prefix) if (m := _VERSION.search(key)))
+    manifests = []
+    for number in numbers:
+        raw = store.get(f"{prefix}v{number}/manifest.json")
+        if raw is not None:
+            manifests.append(msgspec.json.decode(raw, type=Manifest))
+    return manifests
+
+
+def bundle_prefix(tenant: str, community_id: str, year: int, job_id: str) -> str:
+    """Where a job's bundle (one PDF of all attachments, one ZIP of all files) is kept."""
+    return f"{tenant}/communities/{community_id}/{year}/bundles/{job_id}/"
+
+
 def find_version(store: ObjectStore, prefix: str, identity: str) -> DocumentFiles | None:
     """The complete version already holding `identity`, if any."""
     record = store.get(f"{prefix}identities/{identity}.json")
@@ -129,8 +148,14 @@ def find_version(store: ObjectStore, prefix: str, identity: str) -> DocumentFile
     if raw is None:
         return None
     manifest = msgspec.json.decode(raw, type=Manifest)
+    xlsx = manifest.files.get("xlsx")
     return DocumentFiles(
-        version, manifest.files["pdf"].key, manifest.files["docx"].key, manifest.pages, reused=True
+        version,
+        manifest.files["pdf"].key,
+        manifest.files["docx"].key,
+        manifest.pages,
+        reused=True,
+        xlsx_key=xlsx.key if xlsx else None,
     )
 
 
@@ -142,16 +167,22 @@ def store_version(
     docx: bytes,
     pdf: bytes,
     manifest_fields: dict[str, Any],
+    xlsx: bytes | None = None,
 ) -> DocumentFiles:
-    """Write a new immutable version: DOCX, PDF, then the manifest that completes it."""
+    """Write a new immutable version: DOCX, PDF (and XLSX), then the manifest that completes it."""
     identity = manifest_fields["identity"]
     version = counter.next_version(prefix, latest_version(store, prefix))
     base = f"{prefix}v{version}/"
     files = {}
-    for kind, data, content_type in (
+    parts = [
         ("docx", docx, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         ("pdf", pdf, "application/pdf"),
-    ):
+    ]
+    if xlsx is not None:
+        parts.append(
+            ("xlsx", xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        )
+    for kind, data, content_type in parts:
         key = f"{base}{stem}.{kind}"
         store.put(key, data, content_type)
         files[kind] = FileEntry(key, len(data), hashlib.sha256(data).hexdigest())
@@ -162,4 +193,11 @@ def store_version(
         msgspec.json.encode({"version": version}),
         "application/json",
     )
-    return DocumentFiles(version, files["pdf"].key, files["docx"].key, manifest.pages, False)
+    return DocumentFiles(
+        version,
+        files["pdf"].key,
+        files["docx"].key,
+        manifest.pages,
+        False,
+        files["xlsx"].key if "xlsx" in files else None,
+    )
