@@ -9,6 +9,7 @@ text back to the caller.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 from docgen.errors import FieldProblem
 
@@ -72,7 +73,7 @@ class Findings:
         else:
             self._warnings_left_off += 1
 
-    def add_errors(self, problems: list[FieldProblem]) -> None:
+    def add_errors(self, problems: Iterable[FieldProblem]) -> None:
         for p in problems:
             self.error(p.path, p.code, p.message, p.message_en)
 

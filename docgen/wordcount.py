@@ -14,7 +14,15 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["is_cjk", "word_count"]
+from docgen.schema import AnnualReport
+
+__all__ = [
+    "ANNUAL_REPORT_LIMIT",
+    "APPLICATION_TEXT_LIMITS",
+    "annual_report_texts",
+    "is_cjk",
+    "word_count",
+]
 
 # Ambiguous-width punctuation that Chinese text uses as full-width marks (GB/T 15834).
 _CHINESE_PUNCTUATION = frozenset("“”‘’…—–·‧")
@@ -42,3 +50,26 @@ def word_count(text: str) -> int:
             count += 1
             in_run = True
     return count
+
+
+# The guideline's limits for the 申报书's texts (三 ≤ 500, 四 ≤ 600, 五 ≤ 3000, 六 ≤ 500 字).
+APPLICATION_TEXT_LIMITS: dict[str, int] = {
+    "overall_approach": 500,
+    "governance": 600,
+    "key_tasks": 3000,
+    "support": 500,
+}
+# 附件4 年度总结报告: "不超过 5000 字" for the whole report.
+ANNUAL_REPORT_LIMIT = 5000
+
+
+def annual_report_texts(report: AnnualReport) -> list[str]:
+    """The texts the annual report's 5000 字 cover: every section, every case's title and body."""
+    ops = report.operations
+    return [
+        report.introduction,
+        *(getattr(ops, name) for name in ops.__struct_fields__),
+        report.problems,
+        report.next_steps,
+        *(text for case in report.cases for text in (case.title, case.body)),
+    ]
