@@ -11,6 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from docgen.errors import DocgenError
+from docgen.glyphs import FontCoverage
 from docgen.jobs import DocumentRecord, MemoryJobStore
 from docgen.objectstore import MemoryStore
 from docgen.queue import ListEnqueuer
@@ -29,8 +30,14 @@ class Fakes(msgspec.Struct):
     s3_up: list[bool]
 
 
+@pytest.fixture(scope="session")
+def glyphs() -> FontCoverage:
+    """The real fonts (files on this machine, not a service), loaded once."""
+    return FontCoverage(load_settings({}).converter.fontconfig_file)
+
+
 @pytest.fixture
-def fakes() -> Fakes:
+def fakes(glyphs: FontCoverage) -> Fakes:
     jobs, store, enqueuer, s3_up = MemoryJobStore(), MemoryStore(), ListEnqueuer(), [True]
 
     def s3_ready() -> None:
@@ -43,6 +50,7 @@ def fakes() -> Fakes:
         enqueuer,
         {"redis": jobs.ping, "s3": s3_ready},
         {a: f"stem-{a}" for a in ATTACHMENT_IDS},
+        glyphs,
     )
     return Fakes(services, jobs, enqueuer, store, s3_up)
 
