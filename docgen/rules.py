@@ -1,7 +1,7 @@
-"""The guideline's rules beyond types, checked on the sections of a request that type-checked.
+"""The guideline's rules beyond types, on the pieces of a request that type-checked.
 
-Errors and warnings go into a `Findings`; the community comes back with its provinces written in
-full (湖南 → 湖南省), which is what the documents print and the indicators count.
+Errors and warnings go into a `Findings`. Each rule runs when the pieces it needs are there
+(`docgen.parts`): a wrong type elsewhere does not keep it from judging what it can.
 """
 
 from __future__ import annotations
@@ -11,23 +11,12 @@ import decimal
 import itertools
 from collections.abc import Sequence
 
-import msgspec
-
 from docgen.codes import credit_code_problem, school_code_problem, school_code_province_digits
 from docgen.contacts import email_problem, phone_problem, webhook_url_problem
 from docgen.errors import FieldProblem
-from docgen.findings import Findings, field, index, quote
-from docgen.provinces import PROVINCES, code_matches_province, normalise_province
-from docgen.schema import (
-    AnnualReport,
-    Application,
-    Community,
-    IndustryAnalysis,
-    Member,
-    Notify,
-    SupplyDemand,
-    TalentForecast,
-)
+from docgen.findings import Findings, quote
+from docgen.parts import LEAD_UNITS, Parts
+from docgen.provinces import PROVINCES, code_matches_province
 from docgen.wordcount import (
     ANNUAL_REPORT_LIMIT,
     APPLICATION_TEXT_LIMITS,
@@ -35,7 +24,7 @@ from docgen.wordcount import (
     word_count,
 )
 
-__all__ = ["CATEGORY_NAMES", "Parts", "check_rules"]
+__all__ = ["CATEGORY_NAMES", "check_rules"]
 
 # The member categories in the words of the guideline and the form.
 CATEGORY_NAMES: dict[str, str] = {
@@ -53,40 +42,23 @@ _NONE_WRITTEN = frozenset(
     {"无", "没有", "暂无", "未设", "未设立", "无独立机构", "—", "-", "/", "n/a"}
 )
 
-_LEADS = (
-    ("lead_enterprise", "牵头企业"),
-    ("lead_university", "牵头高水平高等学校"),
-    ("lead_vocational_school", "牵头职业学校"),
-)
+_LEAD_NAMES = {
+    "lead_enterprise": "牵头企业",
+    "lead_university": "牵头高水平高等学校",
+    "lead_vocational_school": "牵头职业学校",
+}
 
 
-class Parts(msgspec.Struct, frozen=True):
-    """The parts of a request that type-checked; None where absent or wrongly typed."""
-
-    year: int | None = None
-    community: Community | None = None
-    notify: Notify | None = None
-    industry_analysis: IndustryAnalysis | None = None
-    talent_forecast: TalentForecast | None = None
-    supply_demand: SupplyDemand | None = None
-    annual_report: AnnualReport | None = None
-    application: Application | None = None
-
-
-def check_rules(parts: Parts, findings: Findings) -> Community | None:
-    """Check every rule that applies to `parts`; return the community with provinces in full."""
-    community = _community(parts.community, findings) if parts.community else None
-    if parts.notify is not None:
-        _notify(parts.notify, findings)
-    if parts.supply_demand is not None:
-        _supply_demand(parts.supply_demand, findings)
-    if parts.application is not None:
-        _application(parts.application, findings)
-    if parts.annual_report is not None:
-        _annual_report(parts.annual_report, findings)
-    if parts.year is not None:
-        _calendar(parts, parts.year, findings)
-    return community
+def check_rules(parts: Parts, findings: Findings) -> None:
+    """Check every rule whose pieces are in `parts`."""
+    _provinces(parts, findings)
+    _lead_units(parts, findings)
+    _contacts(parts, findings)
+    _members(parts, findings)
+    _spread(parts, findings)
+    _plan(parts, findings)
+    _text_limits(parts, findings)
+    _calendar(parts, findings)
 
 
 def _add(findings: Findings, problem: FieldProblem | None) -> None:
@@ -94,9 +66,9 @@ def _add(findings: Findings, problem: FieldProblem | None) -> None:
         findings.error(problem.path, problem.code, problem.message, problem.message_en)
 
 
-def _province(findings: Findings, path: str, written: str) -> str:
-    full = normalise_province(written)
-    if full is None:
+def _province_problem(findings: Findings, path: str, written: str) -> None:
+    """Provinces were normalised before (docgen.parts): what is not a full name is unknown."""
+    if written not in PROVINCES:
         findings.error(
             path,
             "province.unknown",
@@ -105,8 +77,18 @@ def _province(findings: Findings, path: str, written: str) -> str:
             f"'{quote(written)}' is not a province-level division: write its full name, e.g. "
             "湖南省, 广西壮族自治区, 香港特别行政区 or 新疆生产建设兵团",
         )
-        return written
-    return full
+
+
+def _provinces(parts: Parts, findings: Findings) -> None:
+    if parts.recommending_province is not None:
+        path = "community.recommending_province"
+        _province_problem(findings, path, parts.recommending_province)
+    for name in LEAD_UNITS:
+        lead = getattr(parts, name)
+        if lead is not None:
+            _province_problem(findings, f"community.{name}.province", lead.province)
+    for i, member in parts.members.items():
+        _province_problem(findings, f"community.members[{i}].province", member.province)
 
 
 def _school_code(findings: Findings, path: str, code: str, province: str) -> None:
@@ -125,78 +107,48 @@ def _school_code(findings: Findings, path: str, code: str, province: str) -> Non
         )
 
 
-def _community(c: Community, findings: Findings) -> Community:
-    base = "community"
-    le, lu, lv = c.lead_enterprise, c.lead_university, c.lead_vocational_school
-    le_path, lu_path, lv_path = (field(base, name) for name, _ in _LEADS)
-
-    recommending = _province(
-        findings, field(base, "recommending_province"), c.recommending_province
-    )
-    le = msgspec.structs.replace(
-        le, province=_province(findings, f"{le_path}.province", le.province)
-    )
-    lu = msgspec.structs.replace(
-        lu, province=_province(findings, f"{lu_path}.province", lu.province)
-    )
-    lv = msgspec.structs.replace(
-        lv, province=_province(findings, f"{lv_path}.province", lv.province)
-    )
-    members = [
-        msgspec.structs.replace(
-            m, province=_province(findings, f"{base}.members[{i}].province", m.province)
-        )
-        for i, m in enumerate(c.members)
-    ]
-
-    _add(findings, phone_problem(f"{base}.head.phone", c.head.phone))
-    _add(findings, phone_problem(f"{base}.contact.phone", c.contact.phone))
-    _add(findings, email_problem(f"{base}.contact.email", c.contact.email))
-
-    _add(findings, credit_code_problem(f"{le_path}.credit_code", le.credit_code))
-    _school_code(findings, f"{lu_path}.school_code", lu.school_code, lu.province)
-    _school_code(findings, f"{lv_path}.school_code", lv.school_code, lv.province)
-    if lu.school_code == lv.school_code:
+def _lead_units(parts: Parts, findings: Findings) -> None:
+    le, lu, lv = parts.lead_enterprise, parts.lead_university, parts.lead_vocational_school
+    if le is not None:
+        path = "community.lead_enterprise.credit_code"
+        _add(findings, credit_code_problem(path, le.credit_code))
+    if lu is not None:
+        path = "community.lead_university"
+        _school_code(findings, f"{path}.school_code", lu.school_code, lu.province)
+        _lead_university_degrees(findings, lu.degree_granting, f"{path}.degree_granting")
+    if lv is not None:
+        path = "community.lead_vocational_school"
+        _school_code(findings, f"{path}.school_code", lv.school_code, lv.province)
+        if lv.training_institution.lower() in _NONE_WRITTEN:
+            findings.error(
+                f"{path}.training_institution",
+                "lead.no_training_institution",
+                "牵头职业学校须设有独立的社会培训机构或继续教育机构，请填写其名称",
+                "The lead vocational school must have an independent training or continuing "
+                "education institution; give its name",
+            )
+    if lu is not None and lv is not None and lu.school_code == lv.school_code:
         findings.error(
-            f"{lv_path}.school_code",
+            "community.lead_vocational_school.school_code",
             "lead.duplicate",
             "牵头职业学校与牵头高水平高等学校的学校标识码相同：两者须为不同的学校",
             "The lead vocational school has the lead university's school code: they must be "
             "two different schools",
         )
-    _lead_university_degrees(findings, lu.degree_granting, f"{lu_path}.degree_granting")
-    if lv.training_institution.lower() in _NONE_WRITTEN:
-        findings.error(
-            f"{lv_path}.training_institution",
-            "lead.no_training_institution",
-            "牵头职业学校须设有独立的社会培训机构或继续教育机构，请填写其名称",
-            "The lead vocational school must have an independent training or continuing "
-            "education institution; give its name",
-        )
-
-    lead_provinces = [le.province, lu.province, lv.province]
+    recommending = parts.recommending_province
+    if le is None or lu is None or lv is None or recommending is None:
+        return
+    lead_provinces = list(dict.fromkeys([le.province, lu.province, lv.province]))
     known = recommending in PROVINCES and all(p in PROVINCES for p in lead_provinces)
     if known and recommending not in lead_provinces:
-        choices = "、".join(dict.fromkeys(lead_provinces))
         findings.error(
-            field(base, "recommending_province"),
+            "community.recommending_province",
             "recommending_province.not_lead",
-            f"推荐省份须为牵头企业、牵头高水平高等学校或牵头职业学校所在省份之一（{choices}），"
-            f"不能是「{recommending}」",
+            f"推荐省份须为牵头企业、牵头高水平高等学校或牵头职业学校所在省份之一"
+            f"（{'、'.join(lead_provinces)}），不能是「{recommending}」",
             f"The recommending province must be the province of one of the three lead "
-            f"units ({', '.join(dict.fromkeys(lead_provinces))}), not '{recommending}'",
+            f"units ({', '.join(lead_provinces)}), not '{recommending}'",
         )
-
-    _members(members, c, findings)
-    _spread(lead_provinces, members, findings)
-    return msgspec.structs.replace(
-        c,
-        recommending_province=recommending,
-        lead_enterprise=le,
-        lead_university=lu,
-        lead_vocational_school=lv,
-        members=members,
-    )
 
 
 def _lead_university_degrees(findings: Findings, degrees: Sequence[str], path: str) -> None:
@@ -212,17 +164,32 @@ def _lead_university_degrees(findings: Findings, degrees: Sequence[str], path: s
         )
 
 
-def _members(members: list[Member], c: Community, findings: Findings) -> None:
-    lead_codes = {
-        c.lead_enterprise.credit_code: "lead_enterprise",
-        c.lead_university.school_code: "lead_university",
-        c.lead_vocational_school.school_code: "lead_vocational_school",
-    }
-    lead_names = {getattr(c, name).name: name for name, _ in _LEADS}
-    lead_labels = dict(_LEADS)
+def _contacts(parts: Parts, findings: Findings) -> None:
+    if parts.head is not None:
+        _add(findings, phone_problem("community.head.phone", parts.head.phone))
+    if parts.contact is not None:
+        _add(findings, phone_problem("community.contact.phone", parts.contact.phone))
+        _add(findings, email_problem("community.contact.email", parts.contact.email))
+    for path, email in parts.notify_emails.items():
+        _add(findings, email_problem(path, email))
+    if parts.webhook_url is not None:
+        _add(findings, webhook_url_problem("notify.webhook_url", parts.webhook_url))
+    for path, phone in parts.row_phones.items():
+        _add(findings, phone_problem(path, phone))
+
+
+def _members(parts: Parts, findings: Findings) -> None:
+    lead_codes: dict[str, str] = {}
+    lead_names: dict[str, str] = {}
+    for name in LEAD_UNITS:
+        lead = getattr(parts, name)
+        if lead is not None:
+            code = lead.credit_code if name == "lead_enterprise" else lead.school_code
+            lead_codes[code] = name
+            lead_names[lead.name] = name
     first_with_code: dict[str, int] = {}
-    for i, m in enumerate(members):
-        path = index("community.members", i)
+    for i, m in sorted(parts.members.items()):
+        path = f"community.members[{i}]"
         if m.category == "school":
             _school_code(findings, f"{path}.code", m.code, m.province)
         else:
@@ -232,7 +199,7 @@ def _members(members: list[Member], c: Community, findings: Findings) -> None:
             findings.error(
                 f"{path}.code" if m.code in lead_codes else f"{path}.name",
                 "member.is_lead_unit",
-                f"{lead_labels[lead]}不应再列为参与单位（与 community.{lead} 相同）",
+                f"{_LEAD_NAMES[lead]}不应再列为参与单位（与 community.{lead} 相同）",
                 f"A lead unit is not also a participating unit (same as community.{lead})",
             )
         elif m.code in first_with_code:
@@ -247,9 +214,13 @@ def _members(members: list[Member], c: Community, findings: Findings) -> None:
             first_with_code[m.code] = i
 
 
-def _spread(lead_provinces: list[str], members: list[Member], findings: Findings) -> None:
+def _spread(parts: Parts, findings: Findings) -> None:
     """The first monitoring indicator: units of every kind, across provinces."""
-    provinces = set(lead_provinces) | {m.province for m in members}
+    leads = [parts.lead_enterprise, parts.lead_university, parts.lead_vocational_school]
+    if not parts.all_members or any(lead is None for lead in leads):
+        return  # a verdict on the spread needs every unit
+    members = parts.members.values()
+    provinces = {lead.province for lead in leads if lead} | {m.province for m in members}
     if len(provinces) == 1:
         (only,) = provinces
         findings.warn(
@@ -272,23 +243,9 @@ def _spread(lead_provinces: list[str], members: list[Member], findings: Findings
             )
 
 
-def _notify(notify: Notify, findings: Findings) -> None:
-    for i, email in enumerate(notify.emails):
-        _add(findings, email_problem(index("notify.emails", i), email))
-    if notify.webhook_url is not None:
-        _add(findings, webhook_url_problem("notify.webhook_url", notify.webhook_url))
-
-
-def _supply_demand(section: SupplyDemand, findings: Findings) -> None:
-    for name in ("talent_demand", "talent_supply", "technology_demand", "technology_supply"):
-        for i, row in enumerate(getattr(section, name)):
-            path = f"supply_demand.{name}[{i}].contact_phone"
-            _add(findings, phone_problem(path, row.contact_phone))
-
-
-def _application(section: Application, findings: Findings) -> None:
-    years = section.plan_years
-    if any(later != earlier + 1 for earlier, later in itertools.pairwise(years)):
+def _plan(parts: Parts, findings: Findings) -> None:
+    years = parts.plan_years
+    if years is not None and any(b != a + 1 for a, b in itertools.pairwise(years)):
         findings.error(
             "application.plan_years",
             "plan_years.not_consecutive",
@@ -296,7 +253,7 @@ def _application(section: Application, findings: Findings) -> None:
             f"The three plan years must be consecutive (e.g. 2026, 2027, 2028), got "
             f"{', '.join(map(str, years))}",
         )
-    for i, amount in enumerate(section.plan.innovation_center_funding):
+    for i, amount in enumerate(parts.funding or []):
         exponent = decimal.Decimal(repr(amount)).as_tuple().exponent
         if isinstance(exponent, int) and exponent < -2:
             findings.error(
@@ -305,13 +262,15 @@ def _application(section: Application, findings: Findings) -> None:
                 f"经费以万元计，最多保留两位小数（{amount!r}）",
                 f"Amounts in 万元 have at most two decimals ({amount!r})",
             )
-    for name, limit in APPLICATION_TEXT_LIMITS.items():
-        _text_limit(findings, f"application.{name}", word_count(getattr(section, name)), limit)
 
 
-def _annual_report(section: AnnualReport, findings: Findings) -> None:
-    count = sum(word_count(text) for text in annual_report_texts(section))
-    _text_limit(findings, "annual_report", count, ANNUAL_REPORT_LIMIT)
+def _text_limits(parts: Parts, findings: Findings) -> None:
+    for name, text in parts.application_texts.items():
+        limit = APPLICATION_TEXT_LIMITS[name]
+        _text_limit(findings, f"application.{name}", word_count(text), limit)
+    if parts.annual_report is not None:
+        count = sum(word_count(text) for text in annual_report_texts(parts.annual_report))
+        _text_limit(findings, "annual_report", count, ANNUAL_REPORT_LIMIT)
 
 
 def _text_limit(findings: Findings, path: str, count: int, limit: int) -> None:
@@ -326,25 +285,26 @@ def _text_limit(findings: Findings, path: str, count: int, limit: int) -> None:
         )
 
 
-def _calendar(parts: Parts, year: int, findings: Findings) -> None:
+def _calendar(parts: Parts, findings: Findings) -> None:
     """The guideline's yearly calendar (warnings: a late document is still a document)."""
+    year = parts.year
+    if year is None:
+        return
     first_quarter = (dt.date(year, 1, 1), dt.date(year, 3, 31), "每年第一季度完成编制与发布")
-    dates: list[tuple[str, dt.date, tuple[dt.date, dt.date, str]]] = []
-    if parts.industry_analysis is not None:
-        dates.append(
-            ("industry_analysis.signed_on", parts.industry_analysis.signed_on, first_quarter)
-        )
-    if parts.talent_forecast is not None:
-        dates.append(("talent_forecast.signed_on", parts.talent_forecast.signed_on, first_quarter))
-    if parts.annual_report is not None:
-        window = (dt.date(year, 1, 1), dt.date(year, 12, 15), "每年 12 月 15 日前完成年度总结报告")
-        dates.append(("annual_report.signed_on", parts.annual_report.signed_on, window))
-    if parts.application is not None:
-        # 注册填报: 2023 年 7 月 30 日–10 月 31 日, from 2024 on 1 月 1 日–10 月 31 日.
-        opens = dt.date(2023, 7, 30) if year == 2023 else dt.date(year, 1, 1)
-        window = (opens, dt.date(year, 10, 31), "共同体注册填报时间")
-        dates.append(("application.filled_on", parts.application.filled_on, window))
-    for path, day, (start, end, rule) in dates:
+    # 注册填报: 2023 年 7 月 30 日–10 月 31 日, from 2024 on 1 月 1 日–10 月 31 日.
+    registration_opens = dt.date(2023, 7, 30) if year == 2023 else dt.date(year, 1, 1)
+    windows = {
+        "industry_analysis.signed_on": first_quarter,
+        "talent_forecast.signed_on": first_quarter,
+        "annual_report.signed_on": (
+            dt.date(year, 1, 1),
+            dt.date(year, 12, 15),
+            "每年 12 月 15 日前完成年度总结报告",
+        ),
+        "application.filled_on": (registration_opens, dt.date(year, 10, 31), "共同体注册填报时间"),
+    }
+    for path, day in parts.dates.items():
+        start, end, rule = windows[path]
         if not start <= day <= end:
             findings.warn(
                 path,

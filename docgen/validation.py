@@ -3,11 +3,12 @@
 One call finds everything at once, in this order:
 
 1. JSON (400 when it is not JSON at all);
-2. strings trimmed and NFC-normalised (the contract), then characters that must not reach a
-   document (control characters, lone surrogates, non-characters);
+2. strings trimmed and NFC-normalised (the contract), provinces written in full (湖南 → 湖南省),
+   then characters that must not reach a document (control characters, lone surrogates,
+   non-characters);
 3. every type error (`docgen.typecheck`), with contract paths (`application.plan.core_courses[1]`);
-4. the guideline's rules (`docgen.rules`) on each section that type-checked — a section with a
-   wrong type cannot be judged further, the others still are;
+4. the guideline's rules (`docgen.rules`) on every piece that type-checked (`docgen.parts`): a
+   wrong type hides only the member, row or text around it;
 5. warnings: the rules' own, and characters the documents' fonts cannot show (`docgen.glyphs`);
 6. the monitoring indicators of a request that type-checked.
 
@@ -29,7 +30,8 @@ from docgen.errors import FieldProblem, RequestInvalid
 from docgen.findings import Findings
 from docgen.glyphs import GlyphCoverage
 from docgen.indicators import Indicators, compute_indicators
-from docgen.rules import Parts, check_rules
+from docgen.parts import normalise_provinces, parts_of, type_error_prefixes
+from docgen.rules import check_rules
 from docgen.schema import ATTACHMENT_IDS, JobRequest
 from docgen.typecheck import type_problems
 
@@ -55,7 +57,6 @@ _NOT_RENDERED = frozenset({"community_id", "attachments", "notify", "pdf_a"})
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _FIELD = re.compile(r"^Object (?P<kind>missing required|contains unknown) field `(?P<name>[^`]+)`")
 _EXPECTED = re.compile(r"^Expected `(?P<type>[^`]+)`(?P<rest>.*)$")
-_TOP = re.compile(r"^[^.\[]+")
 
 _TYPE_NAMES = {
     "int": ("整数", "an integer"),
@@ -135,20 +136,7 @@ def _decode_json(body: bytes) -> Any:
         raise _malformed(first_failure) from exc
 
 
-def _parts(raw: dict[str, Any], broken: set[str]) -> Parts:
-    """The parts of `raw` that type-checked, converted; the rules judge these."""
-    values: dict[str, Any] = {}
-    for info in msgspec.structs.fields(Parts):
-        if info.name in broken or raw.get(info.name) is None:
-            continue
-        try:
-            values[info.name] = msgspec.convert(raw[info.name], info.type)
-        except msgspec.ValidationError:
-            continue  # the type pass has already said why
-    return Parts(**values)
-
-
-def _requested_sections(raw: dict[str, Any], broken: set[str], findings: Findings) -> None:
+def _requested_sections(raw: dict[str, Any], broken: frozenset[str], findings: Findings) -> None:
     if "attachments" in broken:
         return
     listed = raw.get("attachments")
@@ -211,10 +199,12 @@ def check_job_request(body: bytes, glyphs: GlyphCoverage | None = None) -> Verdi
         )
         return Verdict(None, findings.errors, findings.warnings, None)
 
+    normalise_provinces(raw)
+
     findings.add_errors(character_problems(raw))
     type_errors = list(type_problems(raw, JobRequest))
     findings.add_errors(type_errors)
-    broken = {m.group() for p in type_errors if (m := _TOP.match(p.path))}
+    broken = type_error_prefixes(p.path for p in type_errors)
 
     request: JobRequest | None = None
     if not type_errors:
@@ -222,20 +212,12 @@ def check_job_request(body: bytes, glyphs: GlyphCoverage | None = None) -> Verdi
             request = msgspec.convert(raw, JobRequest)
         except msgspec.ValidationError as exc:  # the type pass missed something: msgspec has it
             findings.add_errors([problem_from_msgspec(str(exc))])
-    parts = (
-        Parts(**{name: getattr(request, name) for name in Parts.__struct_fields__})
-        if request is not None
-        else _parts(raw, broken)
-    )
-    community = check_rules(parts, findings)
+    check_rules(parts_of(raw, broken), findings)
     _requested_sections(raw, broken, findings)
     if glyphs is not None:
         _drawing(raw, glyphs, findings)
 
-    indicators = None
-    if request is not None and community is not None:
-        request = msgspec.structs.replace(request, community=community)
-        indicators = compute_indicators(request)
+    indicators = compute_indicators(request) if request is not None else None
     return Verdict(
         request if not findings.has_errors else None,
         findings.errors,

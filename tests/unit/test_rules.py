@@ -10,13 +10,7 @@ from stdnum.cn import uscc
 
 from docgen.context import build_context
 from docgen.glyphs import FontCoverage
-from docgen.settings import load_settings
 from docgen.validation import Verdict, check_job_request
-
-
-@pytest.fixture(scope="module")
-def glyphs() -> FontCoverage:
-    return FontCoverage(load_settings({}).converter.fontconfig_file)
 
 
 def check(data: dict[str, Any], glyphs: FontCoverage | None = None) -> Verdict:
@@ -350,6 +344,24 @@ def test_type_errors_are_all_reported_not_only_the_first(sample_dict: dict[str, 
         ("community.head", "field.missing"),
         ("industry_analysis.signed_on", "date.invalid"),
         ("supply_demand.talent_demand[3].extra", "field.unknown"),
+    ]
+
+
+def test_a_wrong_type_hides_only_the_piece_around_it(sample_dict: dict[str, Any]) -> None:
+    community = sample_dict["community"]
+    community["established_on"] = "2024/03/18"  # a type error in the community…
+    community["lead_enterprise"]["credit_code"] = "914302004649799588"  # …hides no rule
+    community["members"][5]["code"] = 4121376009  # a type error in one member…
+    community["members"][6]["province"] = "秦"  # …hides no other member
+    sample_dict["supply_demand"]["talent_demand"][0]["count"] = "五"  # nor one row another
+    sample_dict["supply_demand"]["talent_demand"][1]["contact_phone"] = "5"
+    assert errors(sample_dict) == [
+        ("community.established_on", "date.invalid"),
+        ("community.members[5].code", "type.expected_str"),
+        ("supply_demand.talent_demand[0].count", "type.expected_int"),
+        ("community.members[6].province", "province.unknown"),
+        ("community.lead_enterprise.credit_code", "credit_code.checksum"),
+        ("supply_demand.talent_demand[1].contact_phone", "phone.invalid"),
     ]
 
 
