@@ -129,6 +129,8 @@ def _drawing_problem(path: str, position: int, ch: str, code: str) -> FieldProbl
 
 
 def _string_drawing_problems(text: str, glyphs: GlyphCoverage, path: str) -> list[FieldProblem]:
+    if text.isascii():  # codes, phones, dates: Liberation Serif has every printable ASCII glyph
+        return []
     found: dict[str, tuple[int, str]] = {}
     for position, ch in glyphs.undrawable(text):
         found[ch] = (position, "char.no_glyph")

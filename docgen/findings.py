@@ -38,7 +38,7 @@ def _unsafe(ch: str) -> bool:
 
 def safe_text(text: str) -> str:
     """`text` with control characters, surrogates and unassigned code points written as U+XXXX."""
-    if all(not _unsafe(ch) for ch in text):
+    if text.isprintable():  # the usual case, decided in C: no Cc, Cs or Cn in it
         return text
     return "".join(f"<{code_point(ch)}>" if _unsafe(ch) else ch for ch in text)
 
