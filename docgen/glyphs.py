@@ -133,6 +133,8 @@ class FontCoverage:
         self._fonts: tuple[FontFile, ...] = ()
 
     def _load(self) -> frozenset[str]:
+        if self._covered is not None:  # loaded: no lock needed to read a frozen set
+            return self._covered
         with self._lock:
             if self._covered is not None:
                 return self._covered

@@ -315,8 +315,14 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             media_type="application/json",
         )
 
+    async def load_fonts() -> None:
+        # Reading the fonts' character maps takes about a second: at start, not in the first
+        # submitter's request.
+        await anyio.to_thread.run_sync(lambda: services.glyphs.available)
+
     app = Litestar(
         route_handlers=[create_job, validate, get_job, get_indicators, download, health, ready],
+        on_startup=[load_fonts],
         exception_handlers={
             RequestInvalid: on_request_invalid,
             DocgenError: on_docgen_error,
