@@ -115,5 +115,12 @@ def test_ready_reports_each_dependency(client: TestClient[Any], fakes: Fakes) ->
     assert client.get("/health").status_code == 200
 
 
-def test_the_openapi_schema_is_served(client: TestClient[Any]) -> None:
-    assert "/v1/jobs" in client.get("/schema/openapi.json").json()["paths"]
+def test_the_openapi_schema_is_served_with_the_request_body(client: TestClient[Any]) -> None:
+    document = client.get("/schema/openapi.json").json()
+    for path in ("/v1/jobs", "/v1/validate"):
+        body = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        assert body["schema"] == {"$ref": "#/components/schemas/JobRequest"}
+    schemas = document["components"]["schemas"]
+    assert "community" in schemas["JobRequest"]["required"]
+    assert schemas["JobRequest"]["additionalProperties"] is False
+    assert "/v1/jobs/{job_id}/indicators" in document["paths"]
