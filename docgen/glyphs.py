@@ -69,7 +69,8 @@ def resolve_font(family: str, fontconfig_file: str | None) -> FontFile | None:
     """
     env = dict(os.environ)
     if fontconfig_file:
-        env["FONTCONFIG_FILE"] = fontconfig_file
+        # fontconfig resolves a relative FONTCONFIG_FILE against /etc/fonts, not the cwd.
+        env["FONTCONFIG_FILE"] = os.path.abspath(fontconfig_file)
     try:
         done = subprocess.run(
             ["fc-match", "-f", "%{family}\n%{file}\n%{index}", f"{family}:style=Regular"],
