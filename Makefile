@@ -6,7 +6,7 @@ UNO_VENV := .venv-uno
 PORT ?= 8000
 UNOSERVER_VERSION := 3.7
 APT_PACKAGES := libreoffice-writer-nogui python3-uno python3-venv fonts-noto-cjk fonts-hanazono \
-	fonts-arphic-ukai fonts-liberation2 poppler-utils redis-server
+	fonts-arphic-ukai fonts-liberation2 poppler-utils redis-server fontconfig
 FONTS_DIR := deploy/fontconfig/fonts
 
 .PHONY: run preview test test-all slow up lint format bench templates deps clean

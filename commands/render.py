@@ -8,22 +8,32 @@ import time
 from pathlib import Path
 
 from docgen.convert import UnoserverProcess
-from docgen.errors import DocgenError, RequestInvalid
+from docgen.errors import DocgenError, FieldProblem, RequestInvalid
+from docgen.glyphs import FontCoverage
 from docgen.pipeline import render_attachment
 from docgen.settings import Settings
 from docgen.templates import load_catalogue
-from docgen.validation import decode_job_request
+from docgen.validation import INVALID_TITLE, check_job_request
+
+
+def _print_problems(heading: str, problems: list[FieldProblem]) -> None:
+    print(heading, file=sys.stderr)
+    for p in problems:
+        print(f"  {p.path or '(body)'}  [{p.code}]  {p.message} / {p.message_en}", file=sys.stderr)
 
 
 def render_file(settings: Settings, request_path: Path, out_dir: Path) -> int:
+    glyphs = FontCoverage(settings.converter.fontconfig_file)
     try:
-        request = decode_job_request(request_path.read_bytes())
+        verdict = check_job_request(request_path.read_bytes(), glyphs)
     except RequestInvalid as exc:
-        print(f"{request_path}: {exc.title}", file=sys.stderr)
-        for p in exc.problems:
-            print(
-                f"  {p.path or '(body)'}  [{p.code}]  {p.message} / {p.message_en}", file=sys.stderr
-            )
+        _print_problems(f"{request_path}: {exc.title}", exc.problems)
+        return 2
+    if verdict.warnings:
+        _print_problems(f"{request_path}: 警告 / warnings", verdict.warnings)
+    request = verdict.request
+    if request is None:
+        _print_problems(f"{request_path}: {INVALID_TITLE}", verdict.errors)
         return 2
     catalogue = load_catalogue(settings.templates_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -40,10 +40,18 @@ class DocgenError(Exception):
 
 
 class RequestInvalid(Exception):
-    """A request the service refuses: HTTP `status` and every failing field found."""
+    """A request the service refuses: HTTP `status`, every failing field found, and the warnings
+    the same request raised (so a submitter fixing it sees them at once)."""
 
-    def __init__(self, status: int, title: str, problems: list[FieldProblem]) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        problems: list[FieldProblem],
+        warnings: list[FieldProblem] | None = None,
+    ) -> None:
         super().__init__(title)
         self.status = status
         self.title = title
         self.problems = problems
+        self.warnings = warnings or []

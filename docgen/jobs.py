@@ -14,7 +14,8 @@ from typing import Literal, Protocol
 
 import msgspec
 
-from docgen.errors import DocgenError
+from docgen.errors import DocgenError, FieldProblem
+from docgen.indicators import Indicators
 from docgen.schema import AttachmentId
 
 __all__ = [
@@ -66,6 +67,13 @@ class JobRecord(msgspec.Struct, frozen=True):
     created_at: dt.datetime
     input_key: str  # the stored request body (object storage)
     attachments: tuple[AttachmentId, ...]
+    # Found when the request was accepted and kept with the record rather than recomputed from
+    # the stored input on each read: `GET /v1/jobs/{id}` then needs no S3 round trip, and the
+    # figures stay those of the request as accepted (the glyph warnings depend on the fonts
+    # installed at that moment). Both are small: warnings are capped, indicators a few hundred
+    # bytes. The defaults keep records written before them readable.
+    warnings: tuple[FieldProblem, ...] = ()
+    indicators: Indicators | None = None
 
 
 def job_status(documents: list[DocumentRecord]) -> JobStatus:

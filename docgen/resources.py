@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import msgspec
+
+from docgen.indicators import indicator_summary
 from docgen.jobs import DocumentRecord, JobRecord, job_finished_at, job_status
 
-__all__ = ["download_path", "job_resource"]
+__all__ = ["download_path", "indicators_path", "job_resource"]
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -16,6 +19,10 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 def download_path(job_id: str, attachment: str, kind: str) -> str:
     return f"/v1/jobs/{job_id}/documents/{attachment}/{kind}"
+
+
+def indicators_path(job_id: str) -> str:
+    return f"/v1/jobs/{job_id}/indicators"
 
 
 def job_resource(job: JobRecord, documents: list[DocumentRecord], base_url: str) -> dict[str, Any]:
@@ -31,8 +38,12 @@ def job_resource(job: JobRecord, documents: list[DocumentRecord], base_url: str)
         "year": job.year,
         "created_at": _iso(job.created_at),
         "finished_at": _iso(job_finished_at(documents)),
-        "warnings": [],
-        "indicators": {},
+        "warnings": msgspec.to_builtins(job.warnings),
+        "indicators": (
+            indicator_summary(job.indicators) | {"url": base_url + indicators_path(job.id)}
+            if job.indicators
+            else {}
+        ),
         "documents": [
             {
                 "attachment": doc.attachment,

@@ -14,6 +14,7 @@ from msgspec import Meta
 
 __all__ = [
     "ATTACHMENT_IDS",
+    "MAX_ROWS",
     "PLAN_KEYS",
     "AnnualReport",
     "Application",
@@ -45,6 +46,9 @@ Label = Annotated[str, Meta(min_length=1, max_length=100)]
 # A long text; "\n" separates paragraphs.
 Text = Annotated[str, Meta(min_length=1, max_length=20_000)]
 Count = Annotated[int, Meta(ge=0)]
+# Every list has a cap, so that a body's size alone bounds the work: 20,000 rows per table (the
+# contract; communities publish 500–3,000), fewer where the form has few places.
+MAX_ROWS = 20_000
 
 
 class _Body(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -77,7 +81,7 @@ class LeadUniversity(_Body, frozen=True):
     address: Label
     school_code: Label
     province: Label
-    degree_granting: list[Degree]
+    degree_granting: Annotated[list[Degree], Meta(max_length=2)]
 
 
 class LeadVocationalSchool(_Body, frozen=True):
@@ -141,11 +145,11 @@ class Demand(_Body, frozen=True):
 class TalentForecast(_Body, frozen=True):
     survey: Survey
     workforce_total: Count
-    post_distribution: list[PostCount]
-    education_structure: list[LevelCount]
-    skill_level_structure: list[LevelCount]
+    post_distribution: Annotated[list[PostCount], Meta(max_length=MAX_ROWS)]
+    education_structure: Annotated[list[LevelCount], Meta(max_length=MAX_ROWS)]
+    skill_level_structure: Annotated[list[LevelCount], Meta(max_length=MAX_ROWS)]
     training: Text
-    demand: list[Demand]
+    demand: Annotated[list[Demand], Meta(max_length=MAX_ROWS)]
     conclusions: Text
     signed_on: dt.date
 
@@ -185,10 +189,10 @@ class TechnologySupplyRow(_Body, frozen=True):
 
 
 class SupplyDemand(_Body, frozen=True):
-    talent_demand: Annotated[list[TalentDemandRow], Meta(max_length=20_000)]
-    talent_supply: Annotated[list[TalentSupplyRow], Meta(max_length=20_000)]
-    technology_demand: Annotated[list[TechnologyDemandRow], Meta(max_length=20_000)]
-    technology_supply: Annotated[list[TechnologySupplyRow], Meta(max_length=20_000)]
+    talent_demand: Annotated[list[TalentDemandRow], Meta(max_length=MAX_ROWS)]
+    talent_supply: Annotated[list[TalentSupplyRow], Meta(max_length=MAX_ROWS)]
+    technology_demand: Annotated[list[TechnologyDemandRow], Meta(max_length=MAX_ROWS)]
+    technology_supply: Annotated[list[TechnologySupplyRow], Meta(max_length=MAX_ROWS)]
 
 
 class Operations(_Body, frozen=True):
@@ -210,7 +214,8 @@ class AnnualReport(_Body, frozen=True):
     operations: Operations
     problems: Text
     next_steps: Text
-    cases: list[Case]
+    # 5000 字 in all leave room for a few dozen cases; a thousand is a generous cap.
+    cases: Annotated[list[Case], Meta(max_length=1_000)]
     signed_on: dt.date
 
 
@@ -265,7 +270,7 @@ class Application(_Body, frozen=True):
 
 
 class Notify(_Body, frozen=True):
-    emails: list[Label] = []
+    emails: Annotated[list[Label], Meta(max_length=50)] = []
     webhook_url: Annotated[str, Meta(max_length=2_000)] | None = None
 
 
@@ -273,7 +278,7 @@ class JobRequest(_Body, frozen=True):
     community_id: Annotated[str, Meta(pattern=r"^[a-z0-9-]{3,64}$")]
     year: Annotated[int, Meta(ge=2023, le=2100)]
     community: Community
-    attachments: list[AttachmentId] | None = None
+    attachments: Annotated[list[AttachmentId], Meta(max_length=len(ATTACHMENT_IDS))] | None = None
     notify: Notify | None = None
     pdf_a: bool = False
     industry_analysis: IndustryAnalysis | None = None

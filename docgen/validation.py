@@ -1,23 +1,58 @@
 """Turning a request body into a `JobRequest`, or into answers a submitter can act on.
 
-msgspec stops at the first error; the contract's paths (`application.plan.core_courses[1]`, no
-leading `$`) and stable codes are made here from its message.
+One call finds everything at once, in this order:
+
+1. JSON (400 when it is not JSON at all);
+2. strings trimmed and NFC-normalised (the contract), provinces written in full (湖南 → 湖南省),
+   then characters that must not reach a document (control characters, lone surrogates,
+   non-characters);
+3. every type error (`docgen.typecheck`), with contract paths (`application.plan.core_courses[1]`);
+4. the guideline's rules (`docgen.rules`) on every piece that type-checked (`docgen.parts`): a
+   wrong type hides only the member, row or text around it;
+5. warnings: the rules' own, and characters the documents' fonts cannot show (`docgen.glyphs`);
+6. the monitoring indicators of a request that type-checked.
+
+The request that comes out is normalised (provinces in full), and it is what gets stored and
+rendered.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from typing import Any
 
 import msgspec
 
+from docgen.characters import character_problems, drawing_problems
 from docgen.errors import FieldProblem, RequestInvalid
-from docgen.schema import JobRequest
+from docgen.findings import Findings
+from docgen.glyphs import GlyphCoverage
+from docgen.indicators import Indicators, compute_indicators
+from docgen.parts import normalise_provinces, parts_of, type_error_prefixes
+from docgen.rules import check_rules
+from docgen.schema import ATTACHMENT_IDS, JobRequest
+from docgen.typecheck import type_problems
 
-__all__ = ["MAX_BODY_BYTES", "decode_job_request", "normalise_strings"]
+__all__ = [
+    "INVALID_TITLE",
+    "MAX_BODY_BYTES",
+    "MAX_DEPTH",
+    "Verdict",
+    "check_job_request",
+    "decode_job_request",
+    "normalise_strings",
+]
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # the contract's limit; larger bodies answer 413
+# The contract nests four levels (`community.members[3].code`); anything much deeper is not a
+# request, and bounding it keeps every walk over the data far from Python's recursion limit.
+MAX_DEPTH = 32
+INVALID_TITLE = "请求数据未通过校验 / Request validation failed"
+
+# Fields that never reach a document: their characters need not be drawable.
+_NOT_RENDERED = frozenset({"community_id", "attachments", "notify", "pdf_a"})
 
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _FIELD = re.compile(r"^Object (?P<kind>missing required|contains unknown) field `(?P<name>[^`]+)`")
@@ -34,74 +69,169 @@ _TYPE_NAMES = {
 }
 
 
-def normalise_strings(value: Any) -> Any:
-    """Trim and NFC-normalise every string, as the contract says, before types are checked."""
+class Verdict(msgspec.Struct, frozen=True):
+    """Everything validation found. `request` is the normalised request, None when invalid."""
+
+    request: JobRequest | None
+    errors: list[FieldProblem]
+    warnings: list[FieldProblem]
+    indicators: Indicators | None
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def normalise_strings(value: Any, depth: int = 0) -> Any:
+    """Trim and NFC-normalise every string, as the contract says, before types are checked.
+
+    Raises `_TooDeep` beyond `MAX_DEPTH` levels of nesting.
+    """
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value.strip())
+    if depth >= MAX_DEPTH:
+        if isinstance(value, list | dict):
+            raise _TooDeep
+        return value
     if isinstance(value, list):
-        return [normalise_strings(v) for v in value]
+        return [normalise_strings(v, depth + 1) for v in value]
     if isinstance(value, dict):
-        return {k: normalise_strings(v) for k, v in value.items()}
+        return {k: normalise_strings(v, depth + 1) for k, v in value.items()}
     return value
 
 
-def decode_job_request(body: bytes) -> JobRequest:
-    """Decode and type-check a `POST /v1/jobs` body.
+def _malformed(message: str, code: str = "json.malformed") -> RequestInvalid:
+    return RequestInvalid(
+        400,
+        "请求体不是合法的 JSON / Malformed JSON",
+        [FieldProblem("", code, f"JSON 格式错误：{message}", f"Malformed JSON: {message}")],
+    )
 
-    Raises `RequestInvalid` with status 400 (not JSON) or 422 (wrong shape), naming the path.
-    """
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _decode_json(body: bytes) -> Any:
+    """Parse JSON; raise `RequestInvalid(400)` when the body is not JSON."""
     try:
-        raw = msgspec.json.decode(body)
+        return msgspec.json.decode(body)
+    except RecursionError as exc:
+        raise _malformed("嵌套层级过深 / nested too deeply", "json.too_deep") from exc
     except msgspec.DecodeError as exc:
-        raise RequestInvalid(
-            400,
-            "请求体不是合法的 JSON / Malformed JSON",
-            [FieldProblem("", "json.malformed", f"JSON 格式错误：{exc}", f"Malformed JSON: {exc}")],
-        ) from exc
-    if not isinstance(raw, dict):
-        raise _invalid(
-            [
-                FieldProblem(
-                    "",
-                    "type.expected_object",
-                    "请求体须为 JSON 对象",
-                    "The body must be a JSON object",
-                )
-            ]
-        )
+        first_failure = str(exc)
+    # msgspec refuses two things that are well-formed JSON: lone surrogate escapes ("\ud800",
+    # which RFC 8259 §8.2 allows in the grammar) and numbers beyond a double (1e400). Python's
+    # parser reads both; the checks below then name the field (char.surrogate,
+    # number.out_of_range) instead of refusing the whole body with a misleading message.
     try:
-        request = msgspec.convert(normalise_strings(raw), JobRequest)
-    except msgspec.ValidationError as exc:
-        raise _invalid([problem_from_msgspec(str(exc))]) from exc
+        return json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        raise _malformed("嵌套层级过深 / nested too deeply", "json.too_deep") from exc
+    except ValueError as exc:  # also UnicodeDecodeError and json.JSONDecodeError
+        raise _malformed(first_failure) from exc
 
-    missing = [
-        FieldProblem(
-            a,
-            "section.missing",
-            f"请求渲染 {a}，但缺少该部分数据",
-            f"Attachment {a} was requested but its section is missing",
+
+def _requested_sections(raw: dict[str, Any], broken: frozenset[str], findings: Findings) -> None:
+    if "attachments" in broken:
+        return
+    listed = raw.get("attachments")
+    requested = (
+        [a for a in ATTACHMENT_IDS if a in listed]
+        if isinstance(listed, list)
+        else [a for a in ATTACHMENT_IDS if raw.get(a) is not None]
+    )
+    for attachment in requested:
+        if raw.get(attachment) is None:
+            findings.error(
+                attachment,
+                "section.missing",
+                f"请求生成 {attachment}，但缺少该部分数据",
+                f"Attachment {attachment} was requested but its section is missing",
+            )
+    if not requested:
+        findings.error(
+            "attachments", "attachments.empty", "没有可生成的附件", "No attachment to render"
         )
-        for a in request.requested_attachments()
-        if getattr(request, a) is None
-    ]
-    if missing:
-        raise _invalid(missing)
-    if not request.requested_attachments():
-        raise _invalid(
-            [
-                FieldProblem(
-                    "attachments",
-                    "attachments.empty",
-                    "没有可生成的附件",
-                    "No attachment to render",
-                )
-            ]
+
+
+def _drawing(raw: dict[str, Any], glyphs: GlyphCoverage, findings: Findings) -> None:
+    if not glyphs.available:
+        findings.warn(
+            "",
+            "char.unchecked",
+            "服务器上找不到文档所用字体，未能检查各字符能否在 PDF 中显示",
+            "The documents' fonts are not installed on the server: characters were not checked "
+            "for whether the PDF can show them",
         )
-    return request
+        return
+    for key, value in raw.items():
+        if key not in _NOT_RENDERED:
+            for problem in drawing_problems(value, glyphs, key):
+                findings.warn(problem.path, problem.code, problem.message, problem.message_en)
 
 
-def _invalid(problems: list[FieldProblem]) -> RequestInvalid:
-    return RequestInvalid(422, "请求数据未通过校验 / Request validation failed", problems)
+def check_job_request(body: bytes, glyphs: GlyphCoverage | None = None) -> Verdict:
+    """Everything wrong with a `POST /v1/jobs` body, every warning, and the indicators.
+
+    Raises `RequestInvalid(400)` only when the body is not JSON; every other finding is in the
+    returned `Verdict`. Without `glyphs` characters are not checked against fonts.
+    """
+    findings = Findings()
+    decoded = _decode_json(body)
+    if not isinstance(decoded, dict):
+        findings.error(
+            "", "type.expected_object", "请求体须为 JSON 对象", "The body must be a JSON object"
+        )
+        return Verdict(None, findings.errors, findings.warnings, None)
+    try:
+        raw: dict[str, Any] = normalise_strings(decoded)
+    except _TooDeep:
+        findings.error(
+            "",
+            "json.too_deep",
+            f"嵌套层级超过 {MAX_DEPTH} 层",
+            f"Nested more than {MAX_DEPTH} levels deep",
+        )
+        return Verdict(None, findings.errors, findings.warnings, None)
+
+    normalise_provinces(raw)
+
+    findings.add_errors(character_problems(raw))
+    type_errors = list(type_problems(raw, JobRequest))
+    findings.add_errors(type_errors)
+    broken = type_error_prefixes(p.path for p in type_errors)
+
+    request: JobRequest | None = None
+    if not type_errors:
+        try:
+            request = msgspec.convert(raw, JobRequest)
+        except msgspec.ValidationError as exc:  # the type pass missed something: msgspec has it
+            findings.add_errors([problem_from_msgspec(str(exc))])
+    check_rules(parts_of(raw, broken), findings)
+    _requested_sections(raw, broken, findings)
+    if glyphs is not None:
+        _drawing(raw, glyphs, findings)
+
+    indicators = compute_indicators(request) if request is not None else None
+    return Verdict(
+        request if not findings.has_errors else None,
+        findings.errors,
+        findings.warnings,
+        indicators,
+    )
+
+
+def decode_job_request(body: bytes, glyphs: GlyphCoverage | None = None) -> JobRequest:
+    """A valid, normalised `JobRequest`, or `RequestInvalid` (400, 422) with every error."""
+    verdict = check_job_request(body, glyphs)
+    if verdict.request is None:
+        raise RequestInvalid(422, INVALID_TITLE, verdict.errors, verdict.warnings)
+    return verdict.request
 
 
 def problem_from_msgspec(message: str) -> FieldProblem:

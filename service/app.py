@@ -7,27 +7,32 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import msgspec
 from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody
 from litestar.params import FromPath
 from litestar.response import Redirect
 
 from docgen.errors import DocgenError, FieldProblem, RequestInvalid
+from docgen.glyphs import FontCoverage, GlyphCoverage
+from docgen.indicators import Indicators
 from docgen.jobs import DocumentRecord, JobRecord, JobStore, utcnow
 from docgen.objectstore import ObjectStore
 from docgen.queue import Enqueuer
 from docgen.resources import job_resource
-from docgen.schema import ATTACHMENT_IDS
+from docgen.schema import ATTACHMENT_IDS, JobRequest
 from docgen.settings import Settings
 from docgen.storage import input_key
 from docgen.templates import load_catalogue
-from docgen.validation import MAX_BODY_BYTES, decode_job_request
+from docgen.validation import INVALID_TITLE, MAX_BODY_BYTES, Verdict, check_job_request
 from service.problems import (
+    Problem,
     on_docgen_error,
     on_http_exception,
     on_request_invalid,
@@ -52,6 +57,62 @@ class Services(msgspec.Struct, frozen=True):
     readiness: dict[str, Callable[[], None]]
     # attachment → file name people see (without extension)
     file_stems: dict[str, str]
+    # which characters the documents' fonts can draw (read from the font files, not a service)
+    glyphs: GlyphCoverage
+
+
+class ValidationAnswer(msgspec.Struct, frozen=True):
+    """`POST /v1/validate`: what `POST /v1/jobs` would say, without making a job."""
+
+    valid: bool
+    errors: list[FieldProblem]
+    warnings: list[FieldProblem]
+    indicators: Indicators | None  # None when the types are wrong: nothing to count yet
+
+
+# The request body is read raw (validation collects every error itself, which Litestar's own
+# decoding would not), so the OpenAPI document describes it here, from the contract's Structs.
+_REQUEST_SCHEMAS = msgspec.json.schema_components(
+    [JobRequest], ref_template="#/components/schemas/{name}"
+)[1]
+
+
+@dataclass
+class _TakesJobRequest(Operation):
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description="One community's data for one year (shared/contract/README.md)",
+            content={
+                "application/json": OpenAPIMediaType(
+                    schema=Reference(ref="#/components/schemas/JobRequest")
+                )
+            },
+        )
+
+
+def _problem_spec(description: str) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem, media_type="application/problem+json", description=description
+    )
+
+
+_JOB = ResponseSpec(
+    data_container=dict[str, Any], description="The job resource (shared/contract/README.md)"
+)
+_REFUSALS = {
+    400: _problem_spec("Not JSON (`json.malformed`, `json.too_deep`)"),
+    413: _problem_spec("Body larger than 32 MiB (`body.too_large`)"),
+}
+
+
+def _document_request_schemas(app: Litestar) -> None:
+    openapi = app.openapi_schema  # built once and cached; what /schema serves
+    schemas = openapi.components.schemas
+    clash = schemas.keys() & _REQUEST_SCHEMAS.keys()
+    if clash:  # two types of one name would make one of them lie in the document
+        raise RuntimeError(f"OpenAPI schema names used twice: {sorted(clash)}")
+    schemas.update(_REQUEST_SCHEMAS)  # type: ignore[arg-type]  # plain JSON Schema dicts
 
 
 def real_services(settings: Settings) -> Services:
@@ -87,6 +148,7 @@ def real_services(settings: Settings) -> Services:
         enqueuer=DramatiqEnqueuer(broker),
         readiness={"redis": jobs.ping, "s3": store.ping, "converter": converter_ready},
         file_stems={a: catalogue[a].stem for a in ATTACHMENT_IDS},
+        glyphs=FontCoverage(settings.converter.fontconfig_file),
     )
 
 
@@ -94,10 +156,28 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     services = services or real_services(settings)
     base_url = settings.public_base_url
 
-    @post("/v1/jobs", status_code=202, summary="Submit a community's data for rendering")
-    async def create_job(request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def check(request: Request[Any, Any, Any]) -> Verdict:
         body = await request.body()
-        job_request = decode_job_request(body)
+        # Validation of a 32 MiB body takes a while: off the event loop.
+        return await anyio.to_thread.run_sync(check_job_request, body, services.glyphs)
+
+    @post(
+        "/v1/jobs",
+        status_code=202,
+        summary="Submit a community's data for rendering",
+        operation_class=_TakesJobRequest,
+        responses={
+            202: _JOB,
+            **_REFUSALS,
+            422: _problem_spec("Every failing field, with warnings (see README: error codes)"),
+        },
+    )
+    async def create_job(request: Request[Any, Any, Any]) -> Response[bytes]:
+        verdict = await check(request)
+        job_request = verdict.request
+        if job_request is None:
+            raise RequestInvalid(422, INVALID_TITLE, verdict.errors, verdict.warnings)
+        # Stored as normalised (provinces in full): the worker renders exactly this.
         canonical = msgspec.json.encode(job_request)
         job = JobRecord(
             id=uuid.uuid4().hex,
@@ -107,6 +187,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             created_at=utcnow(),
             input_key=input_key(settings.tenant, hashlib.sha256(canonical).hexdigest()),
             attachments=job_request.requested_attachments(),
+            warnings=tuple(verdict.warnings),
+            indicators=verdict.indicators,
         )
 
         def record_and_enqueue() -> None:
@@ -118,10 +200,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
 
         await anyio.to_thread.run_sync(record_and_enqueue)
         log.info(
-            "job.accepted job_id=%s community_id=%s attachments=%s",
+            "job.accepted job_id=%s community_id=%s attachments=%s warnings=%d",
             job.id,
             job.community_id,
             ",".join(job.attachments),
+            len(job.warnings),
         )
         # Just recorded: every document is queued (no second read of the store needed).
         resource = job_resource(job, [DocumentRecord(a) for a in job.attachments], base_url)
@@ -132,18 +215,64 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             headers={"Location": resource["links"]["self"]},
         )
 
-    @get("/v1/jobs/{job_id:str}", summary="A job's status and its documents")
+    @post(
+        "/v1/validate",
+        status_code=200,
+        summary="Check a community's data without rendering: errors, warnings, indicators",
+        operation_class=_TakesJobRequest,
+        responses=_REFUSALS,
+    )
+    async def validate(request: Request[Any, Any, Any]) -> ValidationAnswer:
+        verdict = await check(request)
+        return ValidationAnswer(verdict.valid, verdict.errors, verdict.warnings, verdict.indicators)
+
+    def job_not_found(job_id: str) -> Response[bytes]:
+        return problem(
+            404,
+            f"任务不存在 / No job {job_id}",
+            [FieldProblem("", "job.not_found", "任务不存在", "No such job")],
+        )
+
+    @get(
+        "/v1/jobs/{job_id:str}",
+        summary="A job's status and its documents",
+        responses={200: _JOB, 404: _problem_spec("No such job (`job.not_found`)")},
+    )
     async def get_job(job_id: FromPath[str]) -> Response[bytes]:
         found = await anyio.to_thread.run_sync(services.jobs.get, job_id)
         if found is None:
-            return problem(
-                404,
-                f"任务不存在 / No job {job_id}",
-                [FieldProblem("", "job.not_found", "任务不存在", "No such job")],
-            )
+            return job_not_found(job_id)
         return Response(
             msgspec.json.encode(job_resource(*found, base_url)), media_type="application/json"
         )
+
+    @get(
+        "/v1/jobs/{job_id:str}/indicators",
+        summary="The monitoring indicators (监测指标) of a job's data",
+        responses={
+            200: ResponseSpec(data_container=Indicators, description="监测指标"),
+            404: _problem_spec("No such job, or no indicators recorded"),
+        },
+    )
+    async def get_indicators(job_id: FromPath[str]) -> Response[bytes]:
+        found = await anyio.to_thread.run_sync(services.jobs.get, job_id)
+        if found is None:
+            return job_not_found(job_id)
+        indicators = found[0].indicators
+        if indicators is None:  # a record written before indicators existed
+            return problem(
+                404,
+                f"该任务没有监测指标 / Job {job_id} has no indicators",
+                [
+                    FieldProblem(
+                        "",
+                        "indicators.not_found",
+                        "该任务没有监测指标",
+                        "The job has no indicators",
+                    )
+                ],
+            )
+        return Response(msgspec.json.encode(indicators), media_type="application/json")
 
     @get(
         "/v1/jobs/{job_id:str}/documents/{attachment:str}/{kind:str}",
@@ -186,8 +315,14 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             media_type="application/json",
         )
 
-    return Litestar(
-        route_handlers=[create_job, get_job, download, health, ready],
+    async def load_fonts() -> None:
+        # Reading the fonts' character maps takes about a second: at start, not in the first
+        # submitter's request.
+        await anyio.to_thread.run_sync(lambda: services.glyphs.available)
+
+    app = Litestar(
+        route_handlers=[create_job, validate, get_job, get_indicators, download, health, ready],
+        on_startup=[load_fonts],
         exception_handlers={
             RequestInvalid: on_request_invalid,
             DocgenError: on_docgen_error,
@@ -199,3 +334,5 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             title="行业产教融合共同体文档服务 / docgen", version="0.1.0", path="/schema"
         ),
     )
+    _document_request_schemas(app)
+    return app

@@ -10,7 +10,29 @@ from litestar.exceptions import HTTPException
 
 from docgen.errors import DocgenError, FieldProblem, RequestInvalid
 
+__all__ = [
+    "Problem",
+    "on_docgen_error",
+    "on_http_exception",
+    "on_request_invalid",
+    "on_unexpected",
+    "problem",
+]
+
 log = logging.getLogger("docgen.api")
+
+
+class Problem(msgspec.Struct, frozen=True):
+    """The shape of every error answer (RFC 9457), for the OpenAPI document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblem]
+    # With 422: what the same request would also have been warned about.
+    warnings: list[FieldProblem] = []
+
 
 _TITLES = {
     400: "请求格式错误 / Bad request",
@@ -30,14 +52,17 @@ def problem(
     errors: list[FieldProblem] | None = None,
     title: str | None = None,
     headers: dict[str, str] | None = None,
+    warnings: list[FieldProblem] | None = None,
 ) -> Response[bytes]:
-    body = {
+    body: dict[str, object] = {
         "type": "about:blank",
         "title": title or _TITLES.get(status, "错误 / Error"),
         "status": status,
         "detail": detail,
         "errors": errors or [],
     }
+    if warnings:
+        body["warnings"] = warnings
     return Response(
         msgspec.json.encode(body),
         status_code=status,
@@ -47,9 +72,13 @@ def problem(
 
 
 def on_request_invalid(_: Request, exc: RequestInvalid) -> Response[bytes]:
+    if not exc.problems:
+        return problem(exc.status, exc.title, [], exc.title, warnings=exc.warnings)
     first = exc.problems[0]
-    detail = f"{first.path or '请求体'}：{first.message}" if exc.problems else exc.title
-    return problem(exc.status, detail, exc.problems, exc.title)
+    detail = f"{first.path or '请求体'}：{first.message}"
+    if len(exc.problems) > 1:
+        detail += f"（另有 {len(exc.problems) - 1} 项，见 errors）"
+    return problem(exc.status, detail, exc.problems, exc.title, warnings=exc.warnings)
 
 
 def on_docgen_error(request: Request, exc: DocgenError) -> Response[bytes]:

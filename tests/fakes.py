@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import io
 
+import msgspec
 from pypdf import PdfWriter
 
 from docgen.errors import DocgenError
+from docgen.glyphs import GlyphCoverage
+from docgen.jobs import MemoryJobStore
+from docgen.objectstore import MemoryStore
+from docgen.queue import ListEnqueuer
+from docgen.schema import ATTACHMENT_IDS
+from service.app import Services
 
 
 def blank_pdf(pages: int = 1) -> bytes:
@@ -33,3 +40,31 @@ class CountingConverter:
                 "conversion.unavailable", "转换失败", "Conversion failed", retryable=self.retryable
             )
         return blank_pdf()
+
+
+class ApiFakes(msgspec.Struct):
+    """The API's services as in-memory stand-ins, and handles to look into them."""
+
+    services: Services
+    jobs: MemoryJobStore
+    enqueuer: ListEnqueuer
+    store: MemoryStore
+    s3_up: list[bool]
+
+
+def api_fakes(glyphs: GlyphCoverage) -> ApiFakes:
+    jobs, store, enqueuer, s3_up = MemoryJobStore(), MemoryStore(), ListEnqueuer(), [True]
+
+    def s3_ready() -> None:
+        if not s3_up[0]:
+            raise DocgenError("storage.unavailable", "文件存储暂不可用", "S3 down", retryable=True)
+
+    services = Services(
+        jobs,
+        store,
+        enqueuer,
+        {"redis": jobs.ping, "s3": s3_ready},
+        {a: f"stem-{a}" for a in ATTACHMENT_IDS},
+        glyphs,
+    )
+    return ApiFakes(services, jobs, enqueuer, store, s3_up)

@@ -12,9 +12,15 @@ _SPACE = re.compile(r"\s+")
 
 def pdf_lines(pdf: bytes) -> list[str]:
     """Every text line of the PDF (poppler's `pdftotext -bbox-layout`), whitespace removed."""
-    xhtml = subprocess.run(
+    raw = subprocess.run(
         ["pdftotext", "-bbox-layout", "-", "-"], input=pdf, capture_output=True, check=True
-    ).stdout.decode()
+    ).stdout
+    # The <head> repeats the PDF's metadata, and poppler writes characters beyond the BMP there
+    # as two encoded surrogates (invalid UTF-8); only the <body> holds the page text.
+    head_end = raw.find(b"</head>")
+    if head_end >= 0:
+        raw = b"<html>" + raw[head_end + len(b"</head>") :]
+    xhtml = raw.decode()
     xhtml = re.sub(r"<!DOCTYPE[^>]*>", "", xhtml).replace(
         'xmlns="http://www.w3.org/1999/xhtml"', ""
     )

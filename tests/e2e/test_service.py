@@ -149,3 +149,21 @@ def test_bad_input_gets_problem_answers_over_http(
     assert wrong.status_code == 422
     assert wrong.json()["errors"][0]["path"] == "application.plan.core_courses[1]"
     assert httpx.get(f"{api_url}/v1/jobs/unknown", headers=AUTH).status_code == 404
+
+
+def test_validation_and_indicators_over_http(api_url: str, sample_dict: dict[str, Any]) -> None:
+    sample_dict["attachments"] = ["industry_analysis"]
+    sample_dict["industry_analysis"]["signed_on"] = "2026-06-01"  # late: a warning, accepted
+    checked = httpx.post(f"{api_url}/v1/validate", json=sample_dict, headers=AUTH, timeout=30)
+    assert checked.status_code == 200
+    assert checked.json()["valid"] is True
+    assert [w["code"] for w in checked.json()["warnings"]] == ["date.outside_calendar"]
+    posted = httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH, timeout=30)
+    assert posted.status_code == 202
+    job = httpx.get(posted.headers["location"], headers=AUTH).json()  # read back from Redis
+    assert [w["code"] for w in job["warnings"]] == ["date.outside_calendar"]
+    assert job["indicators"]["members_total"] == 18
+    figures = httpx.get(job["indicators"]["url"], headers=AUTH)
+    assert figures.status_code == 200
+    assert figures.json()["provinces"]["covered"] == 10
+    wait_for_job(api_url, posted.headers["location"])  # leave no work behind for other tests

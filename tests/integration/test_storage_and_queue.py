@@ -15,6 +15,7 @@ from docgen.jobs import DocumentRecord, JobRecord, RedisJobStore
 from docgen.objectstore import S3Store
 from docgen.settings import S3Settings
 from docgen.storage import RedisVersionCounter
+from docgen.validation import check_job_request
 from tests.conftest import S3Server
 
 pytestmark = pytest.mark.integration
@@ -93,6 +94,29 @@ def test_job_records_round_trip_in_redis(redis_url: str) -> None:
         ("application", "succeeded", 2),
     ]
     assert jobs.get("nope") is None
+
+
+def test_warnings_and_indicators_are_kept_with_the_job_in_redis(
+    redis_url: str, sample_bytes: bytes
+) -> None:
+    verdict = check_job_request(sample_bytes.replace(b'"2026-03-20"', b'"2026-04-20"', 1))
+    assert verdict.request is not None and verdict.indicators is not None
+    assert [w.code for w in verdict.warnings] == ["date.outside_calendar"]
+    jobs = RedisJobStore(redis.Redis.from_url(redis_url))
+    job = JobRecord(
+        "j-it-2",
+        "default",
+        "c1",
+        2026,
+        dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
+        "default/inputs/y.json",
+        ("application",),
+        warnings=tuple(verdict.warnings),
+        indicators=verdict.indicators,
+    )
+    jobs.create(job)
+    found = jobs.get(job.id)
+    assert found is not None and found[0] == job
 
 
 def test_version_numbers_are_unique_under_concurrency(redis_url: str) -> None:

@@ -3,55 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import msgspec
-import pytest
 from litestar.testing import TestClient
 
 from docgen.errors import DocgenError
-from docgen.jobs import DocumentRecord, MemoryJobStore
-from docgen.objectstore import MemoryStore
-from docgen.queue import ListEnqueuer
+from docgen.jobs import DocumentRecord
 from docgen.schema import ATTACHMENT_IDS
-from docgen.settings import load_settings
-from service.app import Services, create_app
+from tests.fakes import ApiFakes as Fakes
 
 AUTH = {"Authorization": "Bearer dev-client-key"}
-
-
-class Fakes(msgspec.Struct):
-    services: Services
-    jobs: MemoryJobStore
-    enqueuer: ListEnqueuer
-    store: MemoryStore
-    s3_up: list[bool]
-
-
-@pytest.fixture
-def fakes() -> Fakes:
-    jobs, store, enqueuer, s3_up = MemoryJobStore(), MemoryStore(), ListEnqueuer(), [True]
-
-    def s3_ready() -> None:
-        if not s3_up[0]:
-            raise DocgenError("storage.unavailable", "文件存储暂不可用", "S3 down", retryable=True)
-
-    services = Services(
-        jobs,
-        store,
-        enqueuer,
-        {"redis": jobs.ping, "s3": s3_ready},
-        {a: f"stem-{a}" for a in ATTACHMENT_IDS},
-    )
-    return Fakes(services, jobs, enqueuer, store, s3_up)
-
-
-@pytest.fixture
-def client(fakes: Fakes) -> Iterator[TestClient[Any]]:
-    settings = load_settings({"DOCGEN_PUBLIC_BASE_URL": "https://docs.example.cn"})
-    with TestClient(create_app(settings, fakes.services)) as client:
-        yield client
 
 
 def test_posting_the_sample_records_the_job_and_enqueues_ids_only(
@@ -154,5 +115,12 @@ def test_ready_reports_each_dependency(client: TestClient[Any], fakes: Fakes) ->
     assert client.get("/health").status_code == 200
 
 
-def test_the_openapi_schema_is_served(client: TestClient[Any]) -> None:
-    assert "/v1/jobs" in client.get("/schema/openapi.json").json()["paths"]
+def test_the_openapi_schema_is_served_with_the_request_body(client: TestClient[Any]) -> None:
+    document = client.get("/schema/openapi.json").json()
+    for path in ("/v1/jobs", "/v1/validate"):
+        body = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        assert body["schema"] == {"$ref": "#/components/schemas/JobRequest"}
+    schemas = document["components"]["schemas"]
+    assert "community" in schemas["JobRequest"]["required"]
+    assert schemas["JobRequest"]["additionalProperties"] is False
+    assert "/v1/jobs/{job_id}/indicators" in document["paths"]

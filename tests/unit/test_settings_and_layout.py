@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,30 @@ def test_imports_go_one_way() -> None:
     assert imported_modules("docgen").isdisjoint({"litestar", "service", "workers", "commands"})
     assert imported_modules("service").isdisjoint({"workers", "commands"})
     assert imported_modules("workers").isdisjoint({"service", "litestar", "commands"})
+
+
+# The namespaces of the codes clients see in `errors` and `warnings` (log events are others).
+_CODE_NAMESPACES = {
+    "json", "body", "type", "field", "value", "date", "string", "list", "number", "section",
+    "attachments", "char", "credit_code", "school_code", "province", "recommending_province",
+    "lead", "member", "members", "phone", "email", "url", "plan_years", "amount", "text",
+    "problems", "job", "indicators",
+}  # fmt: skip
+
+
+def _codes(text: str, quote: str) -> set[str]:
+    found = re.findall(f"{quote}([a-z_]+\\.[a-z_]+){quote}", text)
+    return {code for code in found if code.split(".")[0] in _CODE_NAMESPACES}
+
+
+def test_every_error_and_warning_code_is_in_the_readme_and_the_readme_invents_none() -> None:
+    sources = "".join(
+        path.read_text("utf-8")
+        for folder in ("docgen", "service")
+        for path in (ROOT / folder).glob("*.py")
+    )
+    in_code = _codes(sources, '"')
+    documented = _codes((ROOT / "README.md").read_text("utf-8"), "`")
+    assert in_code - documented == set()
+    # type.expected_* are composed from the JSON type's name in docgen/typecheck.py.
+    assert {c for c in documented - in_code if not c.startswith("type.expected_")} == set()
