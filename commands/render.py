@@ -70,6 +70,8 @@ def render_file(settings: Settings, request_path: Path, out_dir: Path) -> int:
                 docx_path = out_dir / f"{doc.stem}.docx"
                 docx_path.write_bytes(doc.docx)
                 pdf_path.write_bytes(doc.pdf)
+                if doc.xlsx is not None:
+                    (out_dir / f"{doc.stem}.xlsx").write_bytes(doc.xlsx)
                 rows.append(
                     (
                         attachment,

@@ -33,6 +33,10 @@ def run_up(state_dir: Path, port: int) -> int:
     if not secret_file.exists():
         secret_file.write_text(secrets.token_hex(16), "utf-8")
     access_key, secret_key = "docgen-dev", secret_file.read_text("utf-8").strip()
+    # The API and the worker sign and check the links emailed to people with one secret.
+    link_file = state_dir / "link-secret"
+    if not link_file.exists():
+        link_file.write_text(secrets.token_hex(32), "utf-8")
     try:
         redis_process, redis_url = start_redis(state_dir / "redis")
         started.append(redis_process)
@@ -46,6 +50,9 @@ def run_up(state_dir: Path, port: int) -> int:
             "DOCGEN_S3_SECRET_KEY": secret_key,
             "DOCGEN_PUBLIC_BASE_URL": os.environ.get(
                 "DOCGEN_PUBLIC_BASE_URL", f"http://127.0.0.1:{port}"
+            ),
+            "DOCGEN_LINK_SECRET": os.environ.get(
+                "DOCGEN_LINK_SECRET", link_file.read_text("utf-8").strip()
             ),
         }
         docgen = [sys.executable, "-m", "commands.main"]

@@ -19,11 +19,14 @@ from docgen.indicators import Indicators
 from docgen.schema import AttachmentId
 
 __all__ = [
+    "BundleRecord",
+    "Delivery",
     "DocumentRecord",
     "ErrorInfo",
     "JobRecord",
     "JobStore",
     "MemoryJobStore",
+    "NotificationRecord",
     "RedisJobStore",
     "job_finished_at",
     "job_status",
@@ -53,6 +56,7 @@ class DocumentRecord(msgspec.Struct, frozen=True):
     pages: int | None = None
     pdf_key: str | None = None
     docx_key: str | None = None
+    xlsx_key: str | None = None  # 附件3 only
     error: ErrorInfo | None = None
     attempts: int = 0
     started_at: dt.datetime | None = None
@@ -74,6 +78,36 @@ class JobRecord(msgspec.Struct, frozen=True):
     # bytes. The defaults keep records written before them readable.
     warnings: tuple[FieldProblem, ...] = ()
     indicators: Indicators | None = None
+    # Who is told when the job finishes (the request's `notify`).
+    notify_emails: tuple[str, ...] = ()
+    webhook_url: str | None = None
+
+
+NotificationStatus = Literal["queued", "sent", "failed"]
+
+
+class NotificationRecord(msgspec.Struct, frozen=True):
+    """One recipient's delivery: written only by the worker delivering to that recipient."""
+
+    channel: Literal["email", "webhook"]
+    target: str
+    status: NotificationStatus = "queued"
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: dt.datetime | None = None
+
+
+class BundleRecord(msgspec.Struct, frozen=True):
+    """The job's bundle: one PDF of every rendered attachment, one ZIP of every file."""
+
+    pdf_key: str
+    zip_key: str
+    attachments: tuple[AttachmentId, ...]
+
+
+class Delivery(msgspec.Struct, frozen=True):
+    bundle: BundleRecord | None
+    notifications: list[NotificationRecord]
 
 
 def job_status(documents: list[DocumentRecord]) -> JobStatus:
@@ -101,10 +135,24 @@ class JobStore(Protocol):
     def put_document(self, job_id: str, document: DocumentRecord) -> None: ...
     def ping(self) -> None: ...
 
+    def claim_finish(self, job_id: str) -> bool:
+        """True for exactly one caller: the one that starts the job's finishing work."""
+        ...
+
+    def get_delivery(self, job_id: str) -> Delivery: ...
+    def put_bundle(self, job_id: str, bundle: BundleRecord) -> None: ...
+    def put_notification(self, job_id: str, notification: NotificationRecord) -> None: ...
+
 
 _encoder = msgspec.json.Encoder()
 _job_decoder = msgspec.json.Decoder(JobRecord)
 _doc_decoder = msgspec.json.Decoder(DocumentRecord)
+_note_decoder = msgspec.json.Decoder(NotificationRecord)
+_bundle_decoder = msgspec.json.Decoder(BundleRecord)
+
+
+def _notification_field(channel: str, target: str) -> str:
+    return f"notify:{channel}:{target}"
 
 
 @contextlib.contextmanager
@@ -158,6 +206,30 @@ class RedisJobStore:
         with redis_errors():
             self._redis.ping()  # type: ignore[attr-defined]
 
+    def claim_finish(self, job_id: str) -> bool:
+        with redis_errors():
+            return bool(self._redis.hsetnx(self._key(job_id), "finishing", "1"))  # type: ignore[attr-defined]
+
+    def get_delivery(self, job_id: str) -> Delivery:
+        with redis_errors():
+            raw: dict[bytes, bytes] = self._redis.hgetall(self._key(job_id))  # type: ignore[attr-defined]
+        bundle = _bundle_decoder.decode(raw[b"bundle"]) if b"bundle" in raw else None
+        notes = [
+            _note_decoder.decode(value)
+            for field, value in sorted(raw.items())
+            if field.startswith(b"notify:")
+        ]
+        return Delivery(bundle, notes)
+
+    def put_bundle(self, job_id: str, bundle: BundleRecord) -> None:
+        with redis_errors():
+            self._redis.hset(self._key(job_id), "bundle", _encoder.encode(bundle))  # type: ignore[attr-defined]
+
+    def put_notification(self, job_id: str, notification: NotificationRecord) -> None:
+        field = _notification_field(notification.channel, notification.target)
+        with redis_errors():
+            self._redis.hset(self._key(job_id), field, _encoder.encode(notification))  # type: ignore[attr-defined]
+
 
 class MemoryJobStore:
     """In-memory store for unit tests of logic."""
@@ -165,6 +237,9 @@ class MemoryJobStore:
     def __init__(self) -> None:
         self.jobs: dict[str, JobRecord] = {}
         self.documents: dict[tuple[str, str], DocumentRecord] = {}
+        self.finishing: set[str] = set()
+        self.bundles: dict[str, BundleRecord] = {}
+        self.notifications: dict[str, dict[str, NotificationRecord]] = {}
 
     def create(self, job: JobRecord) -> None:
         self.jobs[job.id] = job
@@ -182,3 +257,20 @@ class MemoryJobStore:
 
     def ping(self) -> None:
         return None
+
+    def claim_finish(self, job_id: str) -> bool:
+        if job_id in self.finishing:
+            return False
+        self.finishing.add(job_id)
+        return True
+
+    def get_delivery(self, job_id: str) -> Delivery:
+        notes = self.notifications.get(job_id, {})
+        return Delivery(self.bundles.get(job_id), [notes[k] for k in sorted(notes)])
+
+    def put_bundle(self, job_id: str, bundle: BundleRecord) -> None:
+        self.bundles[job_id] = bundle
+
+    def put_notification(self, job_id: str, notification: NotificationRecord) -> None:
+        field = _notification_field(notification.channel, notification.target)
+        self.notifications.setdefault(job_id, {})[field] = notification

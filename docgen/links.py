@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import hmac
 import time
@@ -17,8 +18,9 @@ import time
 import msgspec
 
 from docgen.errors import DocgenError
+from docgen.jobs import JobRecord
 
-__all__ = ["LinkGrant", "sign_link", "verify_link"]
+__all__ = ["LinkGrant", "grant_for", "shared_url", "sign_link", "verify_link"]
 
 
 class LinkGrant(msgspec.Struct, frozen=True):
@@ -55,7 +57,9 @@ def _refused(code: str, message: str, message_en: str) -> DocgenError:
 def verify_link(token: str, secret: bytes, now: float | None = None) -> LinkGrant:
     """The grant of a valid token; `DocgenError` `link.invalid` or `link.expired` otherwise."""
     payload, _, signature = token.partition(".")
-    if not signature or not hmac.compare_digest(signature, _mac(secret, payload)):
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a token is untrusted.
+    expected = _mac(secret, payload).encode()
+    if not signature or not hmac.compare_digest(signature.encode(), expected):
         raise _refused(
             "link.invalid",
             "下载链接无效，请使用邮件中的完整链接，或联系提交材料的平台重新获取。",
@@ -72,3 +76,14 @@ def verify_link(token: str, secret: bytes, now: float | None = None) -> LinkGran
             "The link has expired: ask the platform that submitted the documents to send it again.",
         )
     return grant
+
+
+def grant_for(job: JobRecord, ttl_days: int) -> LinkGrant:
+    """The grant of a job's emailed link: its community and year, for `ttl_days` from creation."""
+    expires = job.created_at + dt.timedelta(days=ttl_days)
+    return LinkGrant(job.tenant, job.community_id, job.year, job.id, int(expires.timestamp()))
+
+
+def shared_url(base_url: str, token: str, *path: str) -> str:
+    """A link for people: `/v1/shared/{token}` (the job's page) or a file beneath it."""
+    return "/".join([f"{base_url}/v1/shared/{token}", *path])

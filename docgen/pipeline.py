@@ -21,6 +21,7 @@ from docgen.objectstore import ObjectStore
 from docgen.pdfinfo import PdfFacts, pdf_facts
 from docgen.render import render_docx
 from docgen.schema import AttachmentId, JobRequest
+from docgen.spreadsheet import supply_demand_xlsx
 from docgen.storage import (
     VersionCounter,
     document_identity,
@@ -41,6 +42,7 @@ class Rendered(msgspec.Struct, frozen=True):
     docx: bytes
     pdf: bytes
     facts: PdfFacts
+    xlsx: bytes | None = None  # 附件3's lists as a spreadsheet
 
     @property
     def pages(self) -> int:
@@ -80,7 +82,12 @@ def _render(
             "The converter did not produce PDF/A-2b",
             detail=f"pdfaid:part={facts.pdfa_part}",
         )
-    return Rendered(attachment, template.stem, docx, pdf, facts)
+    xlsx = None
+    if attachment == "supply_demand" and request.supply_demand is not None:
+        xlsx = supply_demand_xlsx(
+            request.supply_demand, request.community.name, request.year, created=utcnow()
+        )
+    return Rendered(attachment, template.stem, docx, pdf, facts, xlsx)
 
 
 def render_attachment(
@@ -213,6 +220,7 @@ def _render_and_store(
                 "pdf_a": request.pdf_a,
                 "pages": rendered.pages,
             },
+            xlsx=rendered.xlsx,
         )
     return DocumentRecord(
         attachment,
@@ -222,5 +230,6 @@ def _render_and_store(
         pages=files.pages,
         pdf_key=files.pdf_key,
         docx_key=files.docx_key,
+        xlsx_key=files.xlsx_key,
         finished_at=utcnow(),
     )

@@ -1,41 +1,61 @@
 """Enqueueing work: messages carry ids only, addressed to actors by name.
 
 The API does not import `workers/`: it builds a dramatiq message for the actor name and queue
-the workers register (DESIGN §2).
+the workers register (DESIGN §2). Queues follow resources: `render` needs a converter, `notify`
+only the network (DESIGN §5.8), so an email never waits behind a long conversion.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-__all__ = ["PRODUCE_DOCUMENT", "RENDER_QUEUE", "DramatiqEnqueuer", "Enqueuer", "ListEnqueuer"]
+__all__ = [
+    "DELIVER",
+    "FINISH_JOB",
+    "NOTIFY_QUEUE",
+    "PRODUCE_DOCUMENT",
+    "RENDER_QUEUE",
+    "DramatiqEnqueuer",
+    "Enqueuer",
+    "ListEnqueuer",
+]
 
 RENDER_QUEUE = "render"
+NOTIFY_QUEUE = "notify"
 PRODUCE_DOCUMENT = "produce_document"
+FINISH_JOB = "finish_job"
+DELIVER = "deliver"
 
 
 class Enqueuer(Protocol):
     def enqueue_document(self, job_id: str, attachment: str) -> None: ...
+    def enqueue_finish(self, job_id: str) -> None: ...
+    def enqueue_delivery(self, job_id: str, channel: str, target: str) -> None: ...
 
 
 class DramatiqEnqueuer:
     def __init__(self, broker: object) -> None:
         self._broker = broker
 
-    def enqueue_document(self, job_id: str, attachment: str) -> None:
+    def _send(self, queue: str, actor: str, *args: str) -> None:
         import dramatiq
 
-        message: dramatiq.Message[object] = dramatiq.Message(
-            queue_name=RENDER_QUEUE,
-            actor_name=PRODUCE_DOCUMENT,
-            args=(job_id, attachment),
-            kwargs={},
-            options={},
-        )
         from docgen.jobs import redis_errors
 
+        message: dramatiq.Message[object] = dramatiq.Message(
+            queue_name=queue, actor_name=actor, args=args, kwargs={}, options={}
+        )
         with redis_errors():
             self._broker.enqueue(message)  # type: ignore[attr-defined]
+
+    def enqueue_document(self, job_id: str, attachment: str) -> None:
+        self._send(RENDER_QUEUE, PRODUCE_DOCUMENT, job_id, attachment)
+
+    def enqueue_finish(self, job_id: str) -> None:
+        self._send(NOTIFY_QUEUE, FINISH_JOB, job_id)
+
+    def enqueue_delivery(self, job_id: str, channel: str, target: str) -> None:
+        self._send(NOTIFY_QUEUE, DELIVER, job_id, channel, target)
 
 
 class ListEnqueuer:
@@ -43,6 +63,14 @@ class ListEnqueuer:
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, str]] = []
+        self.finishes: list[str] = []
+        self.deliveries: list[tuple[str, str, str]] = []
 
     def enqueue_document(self, job_id: str, attachment: str) -> None:
         self.messages.append((job_id, attachment))
+
+    def enqueue_finish(self, job_id: str) -> None:
+        self.finishes.append(job_id)
+
+    def enqueue_delivery(self, job_id: str, channel: str, target: str) -> None:
+        self.deliveries.append((job_id, channel, target))

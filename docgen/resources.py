@@ -8,9 +8,9 @@ from typing import Any
 import msgspec
 
 from docgen.indicators import indicator_summary
-from docgen.jobs import DocumentRecord, JobRecord, job_finished_at, job_status
+from docgen.jobs import Delivery, DocumentRecord, JobRecord, job_finished_at, job_status
 
-__all__ = ["download_path", "indicators_path", "job_resource"]
+__all__ = ["bundle_path", "download_path", "indicators_path", "job_resource"]
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -21,12 +21,26 @@ def download_path(job_id: str, attachment: str, kind: str) -> str:
     return f"/v1/jobs/{job_id}/documents/{attachment}/{kind}"
 
 
+def bundle_path(job_id: str, kind: str) -> str:
+    return f"/v1/jobs/{job_id}/bundle/{kind}"
+
+
 def indicators_path(job_id: str) -> str:
     return f"/v1/jobs/{job_id}/indicators"
 
 
-def job_resource(job: JobRecord, documents: list[DocumentRecord], base_url: str) -> dict[str, Any]:
+def job_resource(
+    job: JobRecord,
+    documents: list[DocumentRecord],
+    base_url: str,
+    delivery: Delivery | None = None,
+    share_url: str | None = None,
+) -> dict[str, Any]:
+    """The contract's job resource; `delivery` adds the bundle and notifications once known."""
+
     def url(doc: DocumentRecord, kind: str) -> str | None:
+        if kind == "xlsx" and doc.xlsx_key is None:
+            return None
         if doc.status != "succeeded":
             return None
         return base_url + download_path(job.id, doc.attachment, kind)
@@ -53,7 +67,7 @@ def job_resource(job: JobRecord, documents: list[DocumentRecord], base_url: str)
                 "pages": doc.pages,
                 "pdf_url": url(doc, "pdf"),
                 "docx_url": url(doc, "docx"),
-                "xlsx_url": None,
+                "xlsx_url": url(doc, "xlsx"),
                 "error": (
                     {
                         "code": doc.error.code,
@@ -66,8 +80,24 @@ def job_resource(job: JobRecord, documents: list[DocumentRecord], base_url: str)
             }
             for doc in documents
         ],
-        "bundle": None,
-        "share_url": None,
-        "notifications": [],
+        "bundle": (
+            {
+                "pdf_url": base_url + bundle_path(job.id, "pdf"),
+                "zip_url": base_url + bundle_path(job.id, "zip"),
+            }
+            if delivery and delivery.bundle
+            else None
+        ),
+        "share_url": share_url,
+        "notifications": [
+            {
+                "channel": n.channel,
+                "target": n.target,
+                "status": n.status,
+                "attempts": n.attempts,
+                "last_error": n.last_error,
+            }
+            for n in (delivery.notifications if delivery else [])
+        ],
         "links": {"self": f"{base_url}/v1/jobs/{job.id}"},
     }

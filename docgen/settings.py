@@ -8,7 +8,17 @@ from pathlib import Path
 
 import msgspec
 
-__all__ = ["ConverterSettings", "S3Settings", "Settings", "SettingsError", "load_settings"]
+from docgen.mail import SmtpSettings
+
+__all__ = [
+    "ConverterSettings",
+    "DeliverySettings",
+    "S3Settings",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+    "require_link_secret",
+]
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,10 +41,25 @@ class ConverterSettings(msgspec.Struct, frozen=True):
     timeout_s: float
 
 
+class DeliverySettings(msgspec.Struct, frozen=True):
+    # Signs the links emailed to people; API and workers must share it. Empty: links cannot be
+    # made, and `docgen serve`/`docgen worker` refuse to start.
+    link_secret: str
+    link_ttl_days: int  # how long an emailed link works (it is re-presigned on each click)
+    smtp: SmtpSettings | None  # None: no SMTP configured, emails are recorded as failed
+    webhook_secret: str
+    webhook_timeout_s: float
+    # Tests receive webhooks on loopback over http; production refuses both (SSRF).
+    webhook_allow_http: bool
+    webhook_allow_private: bool
+    max_attempts: int  # per email or webhook, with exponential backoff between them
+
+
 class Settings(msgspec.Struct, frozen=True):
     redis_url: str
     s3: S3Settings
     converter: ConverterSettings
+    delivery: DeliverySettings
     public_base_url: str
     tenant: str
     templates_dir: str
@@ -97,6 +122,37 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not base_url.startswith(("http://", "https://")):
         problems.append(f"DOCGEN_PUBLIC_BASE_URL={base_url!r}: expected an absolute http(s) URL")
 
+    smtp_host = text("DOCGEN_SMTP_HOST", "")
+    smtp_security = text("DOCGEN_SMTP_SECURITY", "starttls")
+    if smtp_security not in ("none", "starttls", "ssl"):
+        problems.append(f"DOCGEN_SMTP_SECURITY={smtp_security!r}: expected none, starttls or ssl")
+        smtp_security = "starttls"
+    smtp = (
+        SmtpSettings(
+            host=smtp_host,
+            port=int(number("DOCGEN_SMTP_PORT", 587)),
+            security=smtp_security,  # type: ignore[arg-type]
+            username=text("DOCGEN_SMTP_USERNAME", ""),
+            password=env.get("DOCGEN_SMTP_PASSWORD", ""),
+            sender=text("DOCGEN_SMTP_FROM", "docgen@localhost"),
+        )
+        if smtp_host
+        else None
+    )
+    link_secret = env.get("DOCGEN_LINK_SECRET", "")
+    if link_secret and len(link_secret) < 32:
+        problems.append("DOCGEN_LINK_SECRET: at least 32 characters (it signs emailed links)")
+    delivery = DeliverySettings(
+        link_secret=link_secret,
+        link_ttl_days=int(number("DOCGEN_LINK_TTL_DAYS", 30)),
+        smtp=smtp,
+        webhook_secret=env.get("DOCGEN_WEBHOOK_SECRET", ""),
+        webhook_timeout_s=number("DOCGEN_WEBHOOK_TIMEOUT", 10.0),
+        webhook_allow_http=flag("DOCGEN_WEBHOOK_ALLOW_HTTP", False),
+        webhook_allow_private=flag("DOCGEN_WEBHOOK_ALLOW_PRIVATE", False),
+        max_attempts=int(number("DOCGEN_DELIVERY_ATTEMPTS", 6)),
+    )
+
     templates_dir = text("DOCGEN_TEMPLATES_DIR", str(_PROJECT_ROOT / "doc_templates"))
     if not (Path(templates_dir) / "manifest.json").is_file():
         problems.append(f"DOCGEN_TEMPLATES_DIR={templates_dir!r}: no manifest.json there")
@@ -123,6 +179,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             # 120 s: the issue's default; a 3,000-row list took ≈23 s here (DESIGN §4).
             timeout_s=number("DOCGEN_CONVERSION_TIMEOUT", 120.0),
         ),
+        delivery=delivery,
         public_base_url=base_url,
         tenant=text("DOCGEN_TENANT", "default"),
         templates_dir=templates_dir,
@@ -131,3 +188,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if problems:
         raise SettingsError(problems)
     return settings
+
+
+def require_link_secret(settings: Settings) -> None:
+    """The API and workers sign links people receive; without a shared secret they cannot."""
+    if not settings.delivery.link_secret:
+        raise SettingsError(
+            [
+                "DOCGEN_LINK_SECRET: required by `docgen serve` and `docgen worker` "
+                "(at least 32 characters, the same for both; e.g. `openssl rand -hex 32`)"
+            ]
+        )

@@ -19,7 +19,14 @@ import httpx
 
 from docgen.errors import DocgenError
 
-__all__ = ["SIGNATURE_HEADER", "check_destination", "post_webhook", "sign", "verify"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "check_destination",
+    "check_url",
+    "post_webhook",
+    "sign",
+    "verify",
+]
 
 SIGNATURE_HEADER = "X-Docgen-Signature"
 
@@ -51,11 +58,11 @@ def _refused(url: str, why: str, why_en: str) -> DocgenError:
     )
 
 
-def check_destination(url: str, *, allow_http: bool, allow_private: bool) -> None:
-    """Refuse a URL the service must not call; resolves the host name to check its addresses.
+def check_url(url: str, *, allow_http: bool, allow_private: bool) -> None:
+    """What can be told without a name lookup: the scheme, and a literal internal address.
 
-    A name that resolves differently later (DNS rebinding) is not caught here; the request
-    itself does not follow redirects, which closes the simpler way around this check.
+    Used when a request arrives (no network needed to answer it); `check_destination` adds the
+    lookup before each call.
     """
     parts = urlsplit(url)
     if parts.scheme not in (("https", "http") if allow_http else ("https",)):
@@ -64,6 +71,26 @@ def check_destination(url: str, *, allow_http: bool, allow_private: bool) -> Non
         raise _refused(url, "缺少主机名", "no host name")
     if allow_private:
         return
+    if parts.hostname == "localhost" or parts.hostname.endswith(".localhost"):
+        raise _refused(url, "localhost 是内部地址", "localhost is not a public address")
+    try:
+        address = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        return  # a name: checked when it is called
+    if not address.is_global or address.is_multicast:
+        raise _refused(url, f"{address} 是内部地址", f"{address} is not a public address")
+
+
+def check_destination(url: str, *, allow_http: bool, allow_private: bool) -> None:
+    """Refuse a URL the service must not call; resolves the host name to check its addresses.
+
+    A name that resolves differently later (DNS rebinding) is not caught here; the request
+    itself does not follow redirects, which closes the simpler way around this check.
+    """
+    check_url(url, allow_http=allow_http, allow_private=allow_private)
+    if allow_private:
+        return
+    parts = urlsplit(url)
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:

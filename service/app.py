@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import uuid
@@ -17,20 +16,23 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody
 from litestar.params import FromPath
-from litestar.response import Redirect
 
+from docgen.delivery import share_link
 from docgen.errors import DocgenError, FieldProblem, RequestInvalid
 from docgen.glyphs import FontCoverage, GlyphCoverage
+from docgen.idempotency import MAX_KEY_LENGTH, Claim, IdempotencyStore
 from docgen.indicators import Indicators
-from docgen.jobs import DocumentRecord, JobRecord, JobStore, utcnow
+from docgen.jobs import Delivery, DocumentRecord, JobRecord, JobStore, utcnow
 from docgen.objectstore import ObjectStore
 from docgen.queue import Enqueuer
 from docgen.resources import job_resource
 from docgen.schema import ATTACHMENT_IDS, JobRequest
-from docgen.settings import Settings
+from docgen.settings import Settings, require_link_secret
 from docgen.storage import input_key
 from docgen.templates import load_catalogue
 from docgen.validation import INVALID_TITLE, MAX_BODY_BYTES, Verdict, check_job_request
+from docgen.webhooks import check_url
+from service.documents import bundle_redirect, document_routes, redirect_to
 from service.problems import (
     Problem,
     on_docgen_error,
@@ -43,8 +45,6 @@ from service.problems import (
 __all__ = ["Services", "create_app"]
 
 log = logging.getLogger("docgen.api")
-
-DOWNLOAD_LINK_LIFETIME = dt.timedelta(minutes=10)  # a fresh link is signed on every click
 
 
 class Services(msgspec.Struct, frozen=True):
@@ -59,6 +59,7 @@ class Services(msgspec.Struct, frozen=True):
     file_stems: dict[str, str]
     # which characters the documents' fonts can draw (read from the font files, not a service)
     glyphs: GlyphCoverage
+    idempotency: IdempotencyStore
 
 
 class ValidationAnswer(msgspec.Struct, frozen=True):
@@ -117,10 +118,12 @@ def _document_request_schemas(app: Litestar) -> None:
 
 def real_services(settings: Settings) -> Services:
     """Adapters for Redis, S3 and the dramatiq broker; nothing connects until first used."""
+    require_link_secret(settings)  # the links in job answers must verify on any replica
     import redis
     from dramatiq.brokers.redis import RedisBroker
 
     from docgen.heartbeat import live_workers
+    from docgen.idempotency import RedisIdempotencyStore
     from docgen.jobs import RedisJobStore
     from docgen.objectstore import S3Store
     from docgen.queue import DramatiqEnqueuer
@@ -149,12 +152,51 @@ def real_services(settings: Settings) -> Services:
         readiness={"redis": jobs.ping, "s3": store.ping, "converter": converter_ready},
         file_stems={a: catalogue[a].stem for a in ATTACHMENT_IDS},
         glyphs=FontCoverage(settings.converter.fontconfig_file),
+        idempotency=RedisIdempotencyStore(client),
     )
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:
     services = services or real_services(settings)
     base_url = settings.public_base_url
+    delivery_settings = settings.delivery
+
+    def resource(
+        job: JobRecord, documents: list[DocumentRecord], delivery: Delivery | None = None
+    ) -> dict[str, Any]:
+        share = share_link(job, delivery_settings, base_url)
+        return job_resource(job, documents, base_url, delivery, share)
+
+    def webhook_problems(job_request: JobRequest) -> list[FieldProblem]:
+        url = job_request.notify.webhook_url if job_request.notify else None
+        if not url:
+            return []
+        try:
+            check_url(
+                url,
+                allow_http=delivery_settings.webhook_allow_http,
+                allow_private=delivery_settings.webhook_allow_private,
+            )
+        except DocgenError as exc:
+            return [FieldProblem("notify.webhook_url", exc.code, exc.message, exc.message_en)]
+        return []
+
+    def idempotency_key(request: Request[Any, Any, Any]) -> str | None:
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()):
+            raise RequestInvalid(
+                400,
+                "Idempotency-Key 无效 / Invalid Idempotency-Key",
+                [
+                    FieldProblem(
+                        "Idempotency-Key",
+                        "idempotency_key.invalid",
+                        f"Idempotency-Key 须为 1–{MAX_KEY_LENGTH} 个可打印字符",
+                        f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} printable characters",
+                    )
+                ],
+            )
+        return key
 
     async def check(request: Request[Any, Any, Any]) -> Verdict:
         body = await request.body()
@@ -173,22 +215,37 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         },
     )
     async def create_job(request: Request[Any, Any, Any]) -> Response[bytes]:
+        key = idempotency_key(request)
         verdict = await check(request)
         job_request = verdict.request
+        if job_request is not None and (refused := webhook_problems(job_request)):
+            raise RequestInvalid(422, INVALID_TITLE, refused, verdict.warnings)
         if job_request is None:
             raise RequestInvalid(422, INVALID_TITLE, verdict.errors, verdict.warnings)
         # Stored as normalised (provinces in full): the worker renders exactly this.
         canonical = msgspec.json.encode(job_request)
+        body_sha256 = hashlib.sha256(canonical).hexdigest()
+        job_id = uuid.uuid4().hex
+        if key is not None:
+            claim = Claim(job_id, body_sha256)
+            earlier = await anyio.to_thread.run_sync(
+                services.idempotency.claim, settings.tenant, key, claim
+            )
+            if earlier is not None:
+                return await answer_repeat(key, earlier, body_sha256)
+        notify = job_request.notify
         job = JobRecord(
-            id=uuid.uuid4().hex,
+            id=job_id,
             tenant=settings.tenant,
             community_id=job_request.community_id,
             year=job_request.year,
             created_at=utcnow(),
-            input_key=input_key(settings.tenant, hashlib.sha256(canonical).hexdigest()),
+            input_key=input_key(settings.tenant, body_sha256),
             attachments=job_request.requested_attachments(),
             warnings=tuple(verdict.warnings),
             indicators=verdict.indicators,
+            notify_emails=tuple(notify.emails) if notify else (),
+            webhook_url=notify.webhook_url if notify else None,
         )
 
         def record_and_enqueue() -> None:
@@ -198,7 +255,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             for attachment in job.attachments:
                 services.enqueuer.enqueue_document(job.id, attachment)
 
-        await anyio.to_thread.run_sync(record_and_enqueue)
+        try:
+            await anyio.to_thread.run_sync(record_and_enqueue)
+        except Exception:
+            if key is not None:  # nothing was made: a retry with the key must be able to make it
+                await anyio.to_thread.run_sync(services.idempotency.release, settings.tenant, key)
+            raise
         log.info(
             "job.accepted job_id=%s community_id=%s attachments=%s warnings=%d",
             job.id,
@@ -207,12 +269,52 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             len(job.warnings),
         )
         # Just recorded: every document is queued (no second read of the store needed).
-        resource = job_resource(job, [DocumentRecord(a) for a in job.attachments], base_url)
+        body = resource(job, [DocumentRecord(a) for a in job.attachments])
         return Response(
-            msgspec.json.encode(resource),
+            msgspec.json.encode(body),
             status_code=202,
             media_type="application/json",
-            headers={"Location": resource["links"]["self"]},
+            headers={"Location": body["links"]["self"]},
+        )
+
+    async def answer_repeat(key: str, earlier: Claim, body_sha256: str) -> Response[bytes]:
+        """A repeated `Idempotency-Key`: the first job, or 422 if the body is another one."""
+        if earlier.body_sha256 != body_sha256:
+            raise RequestInvalid(
+                422,
+                INVALID_TITLE,
+                [
+                    FieldProblem(
+                        "Idempotency-Key",
+                        "idempotency_key.reused",
+                        "该 Idempotency-Key 已用于另一份数据，请换用新的键",
+                        "This Idempotency-Key was used with a different body; use a new key",
+                    )
+                ],
+            )
+        found = await anyio.to_thread.run_sync(services.jobs.get, earlier.job_id)
+        if found is None:  # the first request is still recording its job
+            return problem(
+                409,
+                "同一 Idempotency-Key 的请求正在处理 / A request with this key is in progress",
+                [
+                    FieldProblem(
+                        "Idempotency-Key",
+                        "idempotency_key.in_progress",
+                        "同一 Idempotency-Key 的请求正在处理，请稍后重试",
+                        "A request with this Idempotency-Key is in progress; retry shortly",
+                    )
+                ],
+                headers={"Retry-After": "1"},
+            )
+        log.info("job.repeated job_id=%s", earlier.job_id)
+        delivery = await anyio.to_thread.run_sync(services.jobs.get_delivery, earlier.job_id)
+        body = resource(*found, delivery)
+        return Response(
+            msgspec.json.encode(body),
+            status_code=202,
+            media_type="application/json",
+            headers={"Location": body["links"]["self"], "Idempotent-Replayed": "true"},
         )
 
     @post(
@@ -242,8 +344,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         found = await anyio.to_thread.run_sync(services.jobs.get, job_id)
         if found is None:
             return job_not_found(job_id)
+        delivery = await anyio.to_thread.run_sync(services.jobs.get_delivery, job_id)
         return Response(
-            msgspec.json.encode(job_resource(*found, base_url)), media_type="application/json"
+            msgspec.json.encode(resource(*found, delivery)), media_type="application/json"
         )
 
     @get(
@@ -284,16 +387,23 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     ) -> Response[Any]:
         found = await anyio.to_thread.run_sync(services.jobs.get, job_id)
         document = None
-        if found is not None and kind in ("pdf", "docx"):
+        if found is not None and kind in ("pdf", "docx", "xlsx"):
             document = next((d for d in found[1] if d.attachment == attachment), None)
         key = getattr(document, f"{kind}_key", None) if document else None
         if document is None or document.status != "succeeded" or key is None:
             return problem(
                 404, f"文件不存在或尚未生成 / No {kind} for {attachment} in job {job_id}"
             )
-        filename = f"{services.file_stems[attachment]}.{kind}"
-        url = services.store.download_url(key, filename, DOWNLOAD_LINK_LIFETIME)
-        return Redirect(url, status_code=302, headers={"Cache-Control": "no-store"})
+        return redirect_to(services, key, f"{services.file_stems[attachment]}.{kind}")
+
+    @get(
+        "/v1/jobs/{job_id:str}/bundle/{kind:str}",
+        status_code=302,
+        summary="The job's bundle: one PDF of every attachment (pdf) or every file (zip)",
+    )
+    async def bundle(job_id: FromPath[str], kind: FromPath[str]) -> Response[Any]:
+        delivery = await anyio.to_thread.run_sync(services.jobs.get_delivery, job_id)
+        return bundle_redirect(services, delivery.bundle, kind)
 
     @get("/health", summary="The process is alive")
     async def health() -> dict[str, str]:
@@ -321,7 +431,17 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         await anyio.to_thread.run_sync(lambda: services.glyphs.available)
 
     app = Litestar(
-        route_handlers=[create_job, validate, get_job, get_indicators, download, health, ready],
+        route_handlers=[
+            create_job,
+            validate,
+            get_job,
+            get_indicators,
+            download,
+            bundle,
+            health,
+            ready,
+            *document_routes(settings, services),
+        ],
         on_startup=[load_fonts],
         exception_handlers={
             RequestInvalid: on_request_invalid,

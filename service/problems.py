@@ -37,9 +37,11 @@ class Problem(msgspec.Struct, frozen=True):
 _TITLES = {
     400: "请求格式错误 / Bad request",
     401: "未认证 / Unauthorized",
+    403: "无权访问 / Forbidden",
     404: "资源不存在 / Not found",
     405: "不支持的请求方法 / Method not allowed",
     413: "请求体过大（上限 32 MiB） / Request body too large (limit 32 MiB)",
+    409: "请求冲突 / Conflict",
     415: "不支持的媒体类型 / Unsupported media type",
     422: "请求数据未通过校验 / Request validation failed",
     503: "服务暂不可用，请稍后重试 / Service unavailable, retry later",

@@ -9,6 +9,7 @@ from pypdf import PdfWriter
 
 from docgen.errors import DocgenError
 from docgen.glyphs import GlyphCoverage
+from docgen.idempotency import MemoryIdempotencyStore
 from docgen.jobs import MemoryJobStore
 from docgen.objectstore import MemoryStore
 from docgen.queue import ListEnqueuer
@@ -66,5 +67,6 @@ def api_fakes(glyphs: GlyphCoverage) -> ApiFakes:
         {"redis": jobs.ping, "s3": s3_ready},
         {a: f"stem-{a}" for a in ATTACHMENT_IDS},
         glyphs,
+        MemoryIdempotencyStore(),
     )
     return ApiFakes(services, jobs, enqueuer, store, s3_up)

@@ -16,12 +16,21 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
 
 from docgen.convert import Converter, UnoserverConverter, UnoserverProcess
+from docgen.delivery import deliver, finish_job, job_done
 from docgen.heartbeat import Heartbeat, publish_heartbeat
 from docgen.jobs import RedisJobStore
 from docgen.objectstore import S3Store
 from docgen.pipeline import Workshop, produce_document
-from docgen.queue import PRODUCE_DOCUMENT, RENDER_QUEUE
-from docgen.settings import Settings
+from docgen.queue import (
+    DELIVER,
+    FINISH_JOB,
+    NOTIFY_QUEUE,
+    PRODUCE_DOCUMENT,
+    RENDER_QUEUE,
+    DramatiqEnqueuer,
+    Enqueuer,
+)
+from docgen.settings import Settings, require_link_secret
 from docgen.storage import RedisVersionCounter
 from docgen.templates import load_catalogue
 
@@ -32,15 +41,40 @@ MAX_RETRIES = (
 )
 
 
-def register_actors(broker: RedisBroker, workshop: Workshop) -> None:
+def _retries() -> int:
+    message = CurrentMessage.get_current_message()
+    return int(message.options.get("retries", 0)) if message else 0
+
+
+def register_actors(
+    broker: RedisBroker, workshop: Workshop, settings: Settings, enqueuer: Enqueuer
+) -> None:
+    """Thin actors over docgen's functions; each is safe to run twice for one message."""
+    attempts = settings.delivery.max_attempts
+
     def produce(job_id: str, attachment: str) -> None:
-        message = CurrentMessage.get_current_message()
-        retries = message.options.get("retries", 0) if message else MAX_RETRIES
         produce_document(
             workshop,
             job_id,
             attachment,  # type: ignore[arg-type]
-            final_attempt=retries >= MAX_RETRIES,
+            final_attempt=_retries() >= MAX_RETRIES,
+        )
+        if job_done(workshop, job_id):
+            enqueuer.enqueue_finish(job_id)
+
+    def finish(job_id: str) -> None:
+        for channel, target in finish_job(workshop, job_id):
+            enqueuer.enqueue_delivery(job_id, channel, target)
+
+    def tell(job_id: str, channel: str, target: str) -> None:
+        deliver(
+            workshop,
+            job_id,
+            channel,  # type: ignore[arg-type]
+            target,
+            settings.delivery,
+            settings.public_base_url,
+            final_attempt=_retries() >= attempts - 1,
         )
 
     dramatiq.actor(
@@ -52,6 +86,25 @@ def register_actors(broker: RedisBroker, workshop: Workshop) -> None:
         min_backoff=1_000,
         max_backoff=30_000,
     )
+    dramatiq.actor(
+        finish,
+        actor_name=FINISH_JOB,
+        queue_name=NOTIFY_QUEUE,
+        broker=broker,
+        max_retries=MAX_RETRIES,
+        min_backoff=1_000,
+        max_backoff=30_000,
+    )
+    # Mail relays and platforms go down for minutes: attempts spread over ≈ 2 s … 2 min.
+    dramatiq.actor(
+        tell,
+        actor_name=DELIVER,
+        queue_name=NOTIFY_QUEUE,
+        broker=broker,
+        max_retries=attempts - 1,
+        min_backoff=2_000,
+        max_backoff=120_000,
+    )
 
 
 def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
@@ -59,6 +112,7 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
 
     One LibreOffice converts one document at a time (DESIGN §4), so a thread per converter.
     """
+    require_link_secret(settings)
     stop = stop or threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -94,9 +148,13 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     )
     broker = RedisBroker(url=settings.redis_url)
     broker.add_middleware(CurrentMessage())
-    register_actors(broker, workshop)
+    register_actors(broker, workshop, settings, DramatiqEnqueuer(broker))
+    # One thread per converter for rendering; notifications on threads of their own, so that
+    # an email never waits behind a conversion (nor a slow SMTP server behind a document).
     worker = dramatiq.Worker(broker, queues={RENDER_QUEUE}, worker_threads=1)
+    notifier = dramatiq.Worker(broker, queues={NOTIFY_QUEUE}, worker_threads=2)
     worker.start()
+    notifier.start()
     log.info(
         "worker.started worker_id=%s converter=%s", worker_id, getattr(converter, "address", "?")
     )
@@ -111,6 +169,7 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     finally:
         log.info("worker.stopping worker_id=%s", worker_id)
         worker.stop()
+        notifier.stop()
         broker.close()
         if own is not None:
             own.stop()

@@ -6,30 +6,58 @@ Every part is a real process: the API (`docgen serve`), a worker with its own Li
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
+import re
 import sys
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pypdf import PdfReader
 
+from docgen.links import LinkGrant, sign_link
 from docgen.processes import ManagedProcess, free_port, wait_until
+from docgen.webhooks import verify
 from tests.conftest import S3Server
 from tests.pdftext import missing_values
+from tests.receivers import MailCatcher, WebhookReceiver
 from tests.values import expected_values
 
 pytestmark = pytest.mark.e2e
 AUTH = {"Authorization": "Bearer dev-client-key"}
+LINK_SECRET = "e2e link secret, at least thirty-two characters"
+WEBHOOK_SECRET = "e2e webhook secret"
+
+
+@pytest.fixture(scope="module")
+def mail() -> Iterator[MailCatcher]:
+    catcher = MailCatcher().start()
+    yield catcher
+    catcher.stop()
+
+
+@pytest.fixture(scope="module")
+def webhooks() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
 
 
 @pytest.fixture(scope="module")
 def api_url(
-    redis_url: str, s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory
+    redis_url: str,
+    s3_server: S3Server,
+    mail: MailCatcher,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
     logs = tmp_path_factory.mktemp("e2e-logs")
     port = free_port()
@@ -41,6 +69,14 @@ def api_url(
         "DOCGEN_S3_SECRET_KEY": s3_server.secret_key,
         "DOCGEN_S3_BUCKET": "docgen-e2e",
         "DOCGEN_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "DOCGEN_LINK_SECRET": LINK_SECRET,
+        "DOCGEN_SMTP_HOST": "127.0.0.1",
+        "DOCGEN_SMTP_PORT": str(mail.port),
+        "DOCGEN_SMTP_SECURITY": "none",
+        "DOCGEN_SMTP_FROM": "docgen@e2e.example.cn",
+        "DOCGEN_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "DOCGEN_WEBHOOK_ALLOW_HTTP": "true",
+        "DOCGEN_WEBHOOK_ALLOW_PRIVATE": "true",
     }
     docgen = [sys.executable, "-m", "commands.main"]
     root = Path(__file__).resolve().parents[2]
@@ -167,3 +203,159 @@ def test_validation_and_indicators_over_http(api_url: str, sample_dict: dict[str
     assert figures.status_code == 200
     assert figures.json()["provinces"]["covered"] == 10
     wait_for_job(api_url, posted.headers["location"])  # leave no work behind for other tests
+
+
+def wait_for_notifications(location: str, timeout_s: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = httpx.get(location, headers=AUTH, timeout=5).json()
+        notes = job["notifications"]
+        if notes and all(n["status"] != "queued" for n in notes):
+            return job
+        time.sleep(0.5)  # polling interval
+    raise TimeoutError(f"notifications of {location} still pending: {job['notifications']}")
+
+
+def _links(text: str) -> list[str]:
+    return re.findall(r"https?://[^\s<>\"]+", text)
+
+
+def test_submitters_get_an_email_whose_links_give_the_documents_and_the_platform_a_signed_webhook(
+    api_url: str, sample_dict: dict[str, Any], mail: MailCatcher, webhooks: WebhookReceiver
+) -> None:
+    sample_dict["attachments"] = ["supply_demand", "application"]
+    sample_dict["notify"] = {
+        "emails": ["teacher@school.example.cn", "clerk@enterprise.example.cn"],
+        "webhook_url": webhooks.url,
+    }
+    response = httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH, timeout=30)
+    assert response.status_code == 202, response.text
+    assert response.json()["share_url"].startswith(f"{api_url}/v1/shared/")
+    job = wait_for_job(api_url, response.headers["location"])
+    assert job["status"] == "succeeded"
+    job = wait_for_notifications(response.headers["location"])
+    assert sorted((n["channel"], n["status"], n["attempts"]) for n in job["notifications"]) == [
+        ("email", "sent", 1),
+        ("email", "sent", 1),
+        ("webhook", "sent", 1),
+    ]
+
+    # The email: subject, both parts, and a link that gives the 申报书's PDF without any key.
+    [message] = mail.to("teacher@school.example.cn")
+    assert len(mail.to("clerk@enterprise.example.cn")) == 1
+    name = sample_dict["community"]["name"]
+    assert message["Subject"] == f"【共同体文书】{name} 2026年度材料已生成"
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "附件5" in text and "附件5" in html
+    pdf_link = next(u for u in _links(text) if u.endswith("/documents/application/pdf"))
+    redirect = httpx.get(pdf_link, follow_redirects=False)
+    assert redirect.status_code == 302
+    with urllib.request.urlopen(redirect.headers["location"]) as download:
+        pdf = download.read()
+    assert pdf.startswith(b"%PDF")
+    assert missing_values(pdf, expected_values(sample_dict, "application")) == []
+    xlsx_link = next(u for u in _links(text) if u.endswith("/documents/supply_demand/xlsx"))
+    assert httpx.get(xlsx_link, follow_redirects=True).content.startswith(b"PK")
+    shared = httpx.get(job["share_url"]).json()
+    assert [d["attachment"] for d in shared["documents"]] == ["supply_demand", "application"]
+
+    # The bundle: one PDF with every page, one ZIP with every file.
+    bundle = httpx.get(job["bundle"]["pdf_url"], headers=AUTH, follow_redirects=True).content
+    pages = sum(d["pages"] for d in job["documents"])
+    assert len(PdfReader(io.BytesIO(bundle)).pages) == pages
+    archive = httpx.get(job["bundle"]["zip_url"], headers=AUTH, follow_redirects=True).content
+    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    assert len(names) == 5 and any(n.endswith(".xlsx") for n in names)
+
+    # The webhook: the job as the API shows it, signed with the configured secret.
+    [(headers, body)] = [c for c in webhooks.calls if json.loads(c[1])["job"]["id"] == job["id"]]
+    assert verify(headers["X-Docgen-Signature"], body, WEBHOOK_SECRET.encode())
+    event = json.loads(body)
+    assert event["event"] == "job.finished" and event["job"]["status"] == "succeeded"
+
+
+def test_a_forged_or_expired_link_is_refused(api_url: str, sample_dict: dict[str, Any]) -> None:
+    sample_dict["attachments"] = ["industry_analysis"]
+    job = wait_for_job(
+        api_url,
+        httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH).headers["location"],
+    )
+    token = job["share_url"].rsplit("/", 1)[1]
+    forged = token[:-3] + ("abc" if not token.endswith("abc") else "xyz")
+    answer = httpx.get(f"{api_url}/v1/shared/{forged}/documents/industry_analysis/pdf")
+    assert answer.status_code == 403
+    assert answer.json()["errors"][0]["code"] == "link.invalid"
+    expired = sign_link(
+        LinkGrant("default", job["community_id"], job["year"], job["id"], int(time.time()) - 1),
+        LINK_SECRET.encode(),
+    )
+    answer = httpx.get(f"{api_url}/v1/shared/{expired}")
+    assert answer.status_code == 403
+    assert answer.json()["errors"][0]["code"] == "link.expired"
+    assert "过期" in answer.json()["errors"][0]["message"]
+
+
+def test_one_idempotency_key_sent_many_times_at_once_makes_one_job(
+    api_url: str, sample_dict: dict[str, Any]
+) -> None:
+    sample_dict["attachments"] = ["industry_analysis"]
+    key = {"Idempotency-Key": f"platform-retry-{time.time_ns()}", **AUTH}
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(
+                lambda _: httpx.post(
+                    f"{api_url}/v1/jobs", json=sample_dict, headers=key, timeout=30
+                ),
+                range(8),
+            )
+        )
+    ids = set()
+    for answer in answers:
+        if answer.status_code == 409:  # the first was still recording: the client retries
+            answer = httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=key, timeout=30)
+        assert answer.status_code == 202, answer.text
+        ids.add(answer.json()["id"])
+    assert len(ids) == 1
+    sample_dict["industry_analysis"]["trends"] = "另一份数据。"
+    reused = httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=key, timeout=30)
+    assert reused.status_code == 422
+    assert reused.json()["errors"][0]["code"] == "idempotency_key.reused"
+
+
+def test_concurrent_jobs_for_one_community_get_consecutive_versions(
+    api_url: str, sample_dict: dict[str, Any]
+) -> None:
+    sample_dict["community_id"] = f"versions-{time.time_ns()}"
+    sample_dict["attachments"] = ["annual_report"]
+    bodies = []
+    for n in range(4):
+        sample_dict["annual_report"]["problems"] = f"第{n + 1}稿的问题描述。"
+        bodies.append(json.dumps(sample_dict, ensure_ascii=False).encode())
+    with ThreadPoolExecutor(4) as pool:
+        locations = list(
+            pool.map(
+                lambda b: httpx.post(f"{api_url}/v1/jobs", content=b, headers=AUTH).headers[
+                    "location"
+                ],
+                bodies,
+            )
+        )
+    versions = sorted(wait_for_job(api_url, loc)["documents"][0]["version"] for loc in locations)
+    assert versions == [1, 2, 3, 4]
+    listed = httpx.get(
+        f"{api_url}/v1/communities/{sample_dict['community_id']}/documents/annual_report/versions",
+        params={"year": 2026},
+        headers=AUTH,
+    ).json()["versions"]
+    assert [v["version"] for v in listed] == [1, 2, 3, 4]
+    for v in listed:  # each manifest names the bytes stored beside it
+        pdf = httpx.get(v["pdf_url"], headers=AUTH, follow_redirects=True).content
+        entry = v["manifest"]["files"]["pdf"]
+        assert (len(pdf), hashlib.sha256(pdf).hexdigest()) == (entry["size"], entry["sha256"])
+    latest = httpx.get(
+        f"{api_url}/v1/communities/{sample_dict['community_id']}/documents",
+        params={"year": 2026},
+        headers=AUTH,
+    ).json()["documents"]
+    assert [(d["attachment"], d["version"]) for d in latest] == [("annual_report", 4)]

@@ -124,3 +124,51 @@ def test_the_openapi_schema_is_served_with_the_request_body(client: TestClient[A
     assert "community" in schemas["JobRequest"]["required"]
     assert schemas["JobRequest"]["additionalProperties"] is False
     assert "/v1/jobs/{job_id}/indicators" in document["paths"]
+
+
+def test_a_repeated_idempotency_key_answers_the_first_job(
+    client: TestClient[Any], fakes: Fakes, sample_bytes: bytes
+) -> None:
+    key = {"Idempotency-Key": "order-42"}
+    first = client.post("/v1/jobs", content=sample_bytes, headers=key)
+    again = client.post("/v1/jobs", content=sample_bytes, headers=key)
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert len(fakes.enqueuer.messages) == len(ATTACHMENT_IDS)  # enqueued once
+
+
+def test_an_idempotency_key_reused_with_other_data_is_refused(
+    client: TestClient[Any], sample_dict: dict[str, Any]
+) -> None:
+    key = {"Idempotency-Key": "order-43"}
+    assert client.post("/v1/jobs", json=sample_dict, headers=key).status_code == 202
+    sample_dict["year"] = 2027
+    refused = client.post("/v1/jobs", json=sample_dict, headers=key)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["path"] == "Idempotency-Key"
+    assert refused.json()["errors"][0]["code"] == "idempotency_key.reused"
+
+
+def test_a_webhook_to_an_internal_address_is_refused_at_the_door(
+    client: TestClient[Any], sample_dict: dict[str, Any]
+) -> None:
+    sample_dict["notify"] = {"webhook_url": "https://169.254.169.254/latest/meta-data"}
+    refused = client.post("/v1/jobs", json=sample_dict)
+    assert refused.status_code == 422
+    assert [(e["path"], e["code"]) for e in refused.json()["errors"]] == [
+        ("notify.webhook_url", "webhook.destination")
+    ]
+
+
+def test_the_job_carries_its_share_link_and_the_link_shows_the_job(
+    client: TestClient[Any], sample_bytes: bytes
+) -> None:
+    body = client.post("/v1/jobs", content=sample_bytes).json()
+    share = body["share_url"]
+    assert share.startswith("https://docs.example.cn/v1/shared/")
+    shown = client.get(share.removeprefix("https://docs.example.cn")).json()
+    assert shown["job_id"] == body["id"]
+    path = share.removeprefix("https://docs.example.cn")
+    forged = client.get(path[:-2] + ("yy" if path.endswith("xx") else "xx"))
+    assert forged.status_code == 403

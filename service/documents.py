@@ -1,0 +1,316 @@
+"""Stored documents: a community's versions (for API clients) and signed links (for people).
+
+Every download answers `302` to a presigned URL made on the spot and valid for minutes, so a
+stable link here never expires with the storage's URL (SigV4 URLs live at most 7 days).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import anyio
+import msgspec
+from litestar import Response, get
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from docgen.errors import DocgenError, FieldProblem
+from docgen.jobs import DocumentRecord, JobRecord
+from docgen.links import LinkGrant, shared_url, verify_link
+from docgen.schema import ATTACHMENT_IDS
+from docgen.settings import Settings
+from docgen.storage import Manifest, document_prefix, versions
+from service.problems import problem
+
+__all__ = ["DOWNLOAD_LINK_LIFETIME", "document_routes", "redirect_to"]
+
+DOWNLOAD_LINK_LIFETIME = dt.timedelta(minutes=10)  # a fresh link is signed on every click
+KINDS = ("pdf", "docx", "xlsx")
+
+
+def redirect_to(services: Any, key: str, filename: str) -> Response[Any]:
+    url = services.store.download_url(key, filename, DOWNLOAD_LINK_LIFETIME)
+    return Redirect(url, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+def _not_found(detail: str) -> Response[bytes]:
+    return problem(404, detail, [FieldProblem("", "document.not_found", "文件不存在", detail)])
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]:
+    """Route handlers over `services` (the API's `Services`): listings, versions, shared links."""
+    tenant = settings.tenant
+    base = settings.public_base_url
+    secret = settings.delivery.link_secret.encode()
+
+    def version_url(community_id: str, year: int, attachment: str, n: int, kind: str) -> str:
+        return (
+            f"{base}/v1/communities/{community_id}/documents/{attachment}/versions/{n}/{kind}"
+            f"?year={year}"
+        )
+
+    def describe(community_id: str, year: int, attachment: str, m: Manifest) -> dict[str, Any]:
+        return {
+            "attachment": attachment,
+            "version": m.version,
+            "job_id": m.job_id,
+            "created_at": _iso(m.created_at),
+            "pages": m.pages,
+            **{
+                f"{kind}_url": (
+                    version_url(community_id, year, attachment, m.version, kind)
+                    if kind in m.files
+                    else None
+                )
+                for kind in KINDS
+            },
+        }
+
+    def history(community_id: str, year: int, attachment: str) -> list[Manifest]:
+        return versions(services.store, document_prefix(tenant, community_id, year, attachment))
+
+    @get(
+        "/v1/communities/{community_id:str}/documents",
+        summary="The latest version of each attachment of a community and year",
+    )
+    async def latest_documents(community_id: FromPath[str], year: FromQuery[int]) -> dict[str, Any]:
+        def read() -> list[dict[str, Any]]:
+            out = []
+            for attachment in ATTACHMENT_IDS:
+                found = history(community_id, year, attachment)
+                if found:
+                    out.append(describe(community_id, year, attachment, found[-1]))
+            return out
+
+        documents = await anyio.to_thread.run_sync(read)
+        return {"community_id": community_id, "year": year, "documents": documents}
+
+    @get(
+        "/v1/communities/{community_id:str}/documents/{attachment:str}/versions",
+        summary="Every version of one attachment, with its manifest",
+    )
+    async def version_history(
+        community_id: FromPath[str], attachment: FromPath[str], year: FromQuery[int]
+    ) -> Response[bytes]:
+        if attachment not in ATTACHMENT_IDS:
+            return _not_found(f"No attachment {attachment}")
+        found = await anyio.to_thread.run_sync(history, community_id, year, attachment)
+        body = {
+            "community_id": community_id,
+            "year": year,
+            "attachment": attachment,
+            "versions": [
+                {**describe(community_id, year, attachment, m), "manifest": m} for m in found
+            ],
+        }
+        return Response(msgspec.json.encode(body), media_type="application/json")
+
+    def stored(
+        community_id: str, year: int, attachment: str, number: int, kind: str
+    ) -> tuple[str, str] | None:
+        """(key, file name) of one file of one version, if it exists."""
+        if attachment not in ATTACHMENT_IDS or kind not in KINDS:
+            return None
+        prefix = document_prefix(tenant, community_id, year, attachment)
+        raw = services.store.get(f"{prefix}v{number}/manifest.json")
+        if raw is None:
+            return None
+        entry = msgspec.json.decode(raw, type=Manifest).files.get(kind)
+        if entry is None:
+            return None
+        return entry.key, f"{services.file_stems[attachment]}.{kind}"
+
+    @get(
+        "/v1/communities/{community_id:str}/documents/{attachment:str}/versions/{number:int}/{kind:str}",
+        status_code=302,
+        summary="Redirect to a fresh short-lived link to one file of one version",
+    )
+    async def version_file(
+        community_id: FromPath[str],
+        attachment: FromPath[str],
+        number: FromPath[int],
+        kind: FromPath[str],
+        year: FromQuery[int],
+    ) -> Response[Any]:
+        found = await anyio.to_thread.run_sync(stored, community_id, year, attachment, number, kind)
+        if found is None:
+            return _not_found(f"No {kind} of {attachment} v{number}")
+        return redirect_to(services, *found)
+
+    # -- signed links for people ----------------------------------------------------------
+
+    def refused(exc: DocgenError) -> Response[bytes]:
+        return problem(
+            403,
+            exc.message_en,
+            [FieldProblem("", exc.code, exc.message, exc.message_en)],
+            title="链接无效或已过期 / Link invalid or expired",
+        )
+
+    def granted_job(
+        token: str,
+    ) -> tuple[LinkGrant, JobRecord, list[DocumentRecord]] | DocgenError | None:
+        try:
+            grant = verify_link(token, secret)
+        except DocgenError as exc:
+            return exc
+        found = services.jobs.get(grant.job_id)
+        if found is None:
+            return None
+        job, documents = found
+        # The grant names its tenant, community and year; a job elsewhere is not its business.
+        if (job.tenant, job.community_id, job.year) != (
+            grant.tenant,
+            grant.community_id,
+            grant.year,
+        ):
+            return None
+        return grant, job, documents
+
+    @get("/v1/shared/{token:str}", summary="What a signed link shows: the job's documents")
+    async def shared_job(token: FromPath[str]) -> Response[bytes]:
+        found = await anyio.to_thread.run_sync(granted_job, token)
+        if isinstance(found, DocgenError):
+            return refused(found)
+        if found is None:
+            return _not_found("No such job")
+        _, job, documents = found
+
+        def describe_all() -> list[dict[str, Any]]:
+            out = []
+            for doc in documents:
+                earlier = [
+                    m
+                    for m in history(job.community_id, job.year, doc.attachment)
+                    if doc.version is not None and m.version < doc.version
+                ]
+                out.append(
+                    {
+                        "attachment": doc.attachment,
+                        "status": doc.status,
+                        "version": doc.version,
+                        "pages": doc.pages,
+                        **{
+                            f"{kind}_url": (
+                                shared_url(base, token, "documents", doc.attachment, kind)
+                                if doc.status == "succeeded" and getattr(doc, f"{kind}_key")
+                                else None
+                            )
+                            for kind in KINDS
+                        },
+                        "earlier_versions": [
+                            {
+                                "version": m.version,
+                                "created_at": _iso(m.created_at),
+                                **{
+                                    f"{kind}_url": shared_url(
+                                        base,
+                                        token,
+                                        "versions",
+                                        doc.attachment,
+                                        str(m.version),
+                                        kind,
+                                    )
+                                    for kind in m.files
+                                },
+                            }
+                            for m in reversed(earlier)
+                        ],
+                    }
+                )
+            return out
+
+        delivery = await anyio.to_thread.run_sync(services.jobs.get_delivery, job.id)
+        body = {
+            "community_id": job.community_id,
+            "year": job.year,
+            "job_id": job.id,
+            "created_at": _iso(job.created_at),
+            "documents": await anyio.to_thread.run_sync(describe_all),
+            "bundle": (
+                {
+                    "pdf_url": shared_url(base, token, "bundle", "pdf"),
+                    "zip_url": shared_url(base, token, "bundle", "zip"),
+                }
+                if delivery.bundle
+                else None
+            ),
+        }
+        return Response(msgspec.json.encode(body), media_type="application/json")
+
+    @get(
+        "/v1/shared/{token:str}/documents/{attachment:str}/{kind:str}",
+        status_code=302,
+        summary="A file of the job's version, through a signed link",
+    )
+    async def shared_document(
+        token: FromPath[str], attachment: FromPath[str], kind: FromPath[str]
+    ) -> Response[Any]:
+        found = await anyio.to_thread.run_sync(granted_job, token)
+        if isinstance(found, DocgenError):
+            return refused(found)
+        doc = next((d for d in found[2] if d.attachment == attachment), None) if found else None
+        key = getattr(doc, f"{kind}_key", None) if doc and kind in KINDS else None
+        if doc is None or doc.status != "succeeded" or key is None:
+            return _not_found(f"No {kind} of {attachment} in this job")
+        return redirect_to(services, key, f"{services.file_stems[attachment]}.{kind}")
+
+    @get(
+        "/v1/shared/{token:str}/versions/{attachment:str}/{number:int}/{kind:str}",
+        status_code=302,
+        summary="A file of an earlier version, through a signed link",
+    )
+    async def shared_version(
+        token: FromPath[str], attachment: FromPath[str], number: FromPath[int], kind: FromPath[str]
+    ) -> Response[Any]:
+        found = await anyio.to_thread.run_sync(granted_job, token)
+        if isinstance(found, DocgenError):
+            return refused(found)
+        doc = next((d for d in found[2] if d.attachment == attachment), None) if found else None
+        # This job's version and earlier ones: never a version made after the link.
+        if doc is None or doc.version is None or number > doc.version:
+            return _not_found(f"No version {number} of {attachment} for this link")
+        _, job, _ = found  # type: ignore[misc]
+        file = await anyio.to_thread.run_sync(
+            stored, job.community_id, job.year, attachment, number, kind
+        )
+        if file is None:
+            return _not_found(f"No {kind} of {attachment} v{number}")
+        return redirect_to(services, *file)
+
+    @get(
+        "/v1/shared/{token:str}/bundle/{kind:str}",
+        status_code=302,
+        summary="The job's bundle (one PDF, or a ZIP of every file), through a signed link",
+    )
+    async def shared_bundle(token: FromPath[str], kind: FromPath[str]) -> Response[Any]:
+        found = await anyio.to_thread.run_sync(granted_job, token)
+        if isinstance(found, DocgenError):
+            return refused(found)
+        if found is None:
+            return _not_found("No such job")
+        delivery = await anyio.to_thread.run_sync(services.jobs.get_delivery, found[1].id)
+        return bundle_redirect(services, delivery.bundle, kind)
+
+    return [
+        latest_documents,
+        version_history,
+        version_file,
+        shared_job,
+        shared_document,
+        shared_version,
+        shared_bundle,
+    ]
+
+
+def bundle_redirect(services: Any, bundle: Any, kind: str) -> Response[Any]:
+    key = {"pdf": bundle.pdf_key, "zip": bundle.zip_key}.get(kind) if bundle else None
+    if key is None:
+        return _not_found(f"No bundle {kind} (yet)")
+    return redirect_to(services, key, key.rsplit("/", 1)[-1])
