@@ -77,6 +77,15 @@ class UnoserverConverter:
                 detail=f"{self.address}: {exc}",
             ) from exc
         except xmlrpc.client.Fault as exc:
+            if "TimeoutError" in exc.faultString:
+                # unoserver's own --conversion-timeout: it gives up, then exits.
+                raise DocgenError(
+                    "conversion.timeout",
+                    "PDF 转换超时",
+                    "PDF conversion timed out",
+                    retryable=True,
+                    detail=f"{self.address}: {exc.faultString[-200:]}",
+                ) from exc
             raise DocgenError(
                 "conversion.failed",
                 "PDF 转换失败",

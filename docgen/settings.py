@@ -39,6 +39,9 @@ class ConverterSettings(msgspec.Struct, frozen=True):
     unoserver_bin: str
     fontconfig_file: str
     timeout_s: float
+    pool_size: int  # K LibreOffice instances per worker (one per core by default)
+    max_conversions: int  # an instance is recycled after this many conversions
+    max_memory_mb: int  # … or when its processes' resident memory passes this
 
 
 class DeliverySettings(msgspec.Struct, frozen=True):
@@ -178,6 +181,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             ),
             # 120 s: the issue's default; a 3,000-row list took ≈23 s here (DESIGN §4).
             timeout_s=number("DOCGEN_CONVERSION_TIMEOUT", 120.0),
+            pool_size=int(number("DOCGEN_CONVERTER_POOL_SIZE", os.cpu_count() or 1)),
+            # 200: JODConverter's default; Gotenberg restarts every 10 (DESIGN §4).
+            max_conversions=int(number("DOCGEN_CONVERTER_MAX_CONVERSIONS", 200)),
+            max_memory_mb=int(number("DOCGEN_CONVERTER_MAX_MEMORY_MB", 1024)),
         ),
         delivery=delivery,
         public_base_url=base_url,

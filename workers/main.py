@@ -5,22 +5,21 @@ from __future__ import annotations
 import logging
 import signal
 import socket
-import tempfile
 import threading
 import uuid
-from pathlib import Path
 
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
 
-from docgen.convert import Converter, UnoserverConverter, UnoserverProcess
+from docgen.convert import Converter, UnoserverConverter
 from docgen.delivery import deliver, finish_job, job_done
 from docgen.heartbeat import Heartbeat, publish_heartbeat
 from docgen.jobs import RedisJobStore
 from docgen.objectstore import S3Store
 from docgen.pipeline import Workshop, produce_document
+from docgen.pool import ConverterPool, PoolSettings
 from docgen.queue import (
     DELIVER,
     FINISH_JOB,
@@ -108,9 +107,9 @@ def register_actors(
 
 
 def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or `stop`): one converter, one worker thread.
+    """Run until SIGINT/SIGTERM (or `stop`): a pool of K converters, K rendering threads.
 
-    One LibreOffice converts one document at a time (DESIGN §4), so a thread per converter.
+    One LibreOffice converts one document at a time (DESIGN §4), so a thread per instance.
     """
     require_link_secret(settings)
     stop = stop or threading.Event()
@@ -122,22 +121,27 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     store = S3Store(settings.s3)
     store.ensure_bucket()
 
-    own: UnoserverProcess | None = None
+    pool: ConverterPool | None = None
     converter: Converter
     if settings.converter.addresses:
+        # Converters run elsewhere and are supervised there: one client, no restarts here.
         converter = UnoserverConverter(
             settings.converter.addresses[0], settings.converter.timeout_s
         )
+        threads = 1
     else:
-        workdir = Path(tempfile.mkdtemp(prefix="docgen-worker-"))
-        own = UnoserverProcess(
+        pool = ConverterPool(
             settings.converter.unoserver_bin,
-            workdir,
             settings.converter.fontconfig_file,
-            settings.converter.timeout_s,
-        )
-        own.wait_ready()
-        converter = own.converter
+            PoolSettings(
+                size=settings.converter.pool_size,
+                timeout_s=settings.converter.timeout_s,
+                max_conversions=settings.converter.max_conversions,
+                max_memory_mb=settings.converter.max_memory_mb,
+            ),
+        ).start()
+        converter = pool
+        threads = settings.converter.pool_size
 
     workshop = Workshop(
         jobs=RedisJobStore(client),
@@ -149,9 +153,9 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     broker = RedisBroker(url=settings.redis_url)
     broker.add_middleware(CurrentMessage())
     register_actors(broker, workshop, settings, DramatiqEnqueuer(broker))
-    # One thread per converter for rendering; notifications on threads of their own, so that
+    # One rendering thread per LibreOffice instance; notifications on threads of their own, so that
     # an email never waits behind a conversion (nor a slow SMTP server behind a document).
-    worker = dramatiq.Worker(broker, queues={RENDER_QUEUE}, worker_threads=1)
+    worker = dramatiq.Worker(broker, queues={RENDER_QUEUE}, worker_threads=threads)
     notifier = dramatiq.Worker(broker, queues={NOTIFY_QUEUE}, worker_threads=2)
     worker.start()
     notifier.start()
@@ -161,8 +165,10 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     try:
         while not stop.is_set():
             try:
-                alive = own is None or own.process.alive()
-                publish_heartbeat(client, Heartbeat(worker_id, socket.gethostname(), int(alive), 1))
+                ready = pool.ready_count() if pool else 1
+                publish_heartbeat(
+                    client, Heartbeat(worker_id, socket.gethostname(), ready, threads)
+                )
             except Exception:
                 log.warning("worker.heartbeat_failed worker_id=%s", worker_id, exc_info=True)
             stop.wait(5)
@@ -171,5 +177,5 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
         worker.stop()
         notifier.stop()
         broker.close()
-        if own is not None:
-            own.stop()
+        if pool is not None:
+            pool.stop()

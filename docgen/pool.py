@@ -1,0 +1,288 @@
+"""A supervised pool of LibreOffice instances (unoserver), one conversion per instance at a time.
+
+One LibreOffice converts one document at a time (DESIGN §4), so throughput comes from K
+instances, each with its own profile and ports. The pool hands a conversion to an idle instance
+(a caller waits in a bounded queue), and keeps the instances healthy:
+
+- an instance is started and counted ready only when a tiny real conversion succeeds;
+- a conversion that times out (a hang, e.g. SIGSTOP) or finds its instance dead (a crash) gets
+  the instance's whole process group killed and replaced, and is retried once on another
+  instance; a second failure fails the document with that reason;
+- an instance is recycled after `max_conversions` (200, like JODConverter) or when its
+  processes' resident memory passes `max_memory_mb`.
+
+Restarts, timeouts and conversion durations are counted for metrics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+
+from docgen.convert import Converter, UnoserverProcess
+from docgen.errors import DocgenError
+
+__all__ = ["ConverterPool", "PoolSettings", "PoolStats", "group_rss_mb"]
+
+log = logging.getLogger("docgen.pool")
+
+
+class PoolSettings(msgspec.Struct, frozen=True):
+    size: int = max(os.cpu_count() or 1, 1)  # K: one LibreOffice per core
+    timeout_s: float = 120.0  # per conversion
+    max_conversions: int = 200  # then the instance is recycled
+    max_memory_mb: int = 1024  # resident memory of an instance's processes, then recycled
+    wait_s: float = 300.0  # how long a caller waits for an idle instance
+
+
+class PoolStats(msgspec.Struct):
+    conversions: int = 0
+    failures: int = 0
+    timeouts: int = 0
+    restarts: int = 0
+    recycles: int = 0
+    seconds_total: float = 0.0
+    # Upper bounds of the duration histogram (Prometheus style), counts per bucket.
+    buckets: dict[str, int] = msgspec.field(
+        default_factory=lambda: dict.fromkeys(
+            ("0.25", "0.5", "1", "2", "5", "10", "30", "60", "+Inf"), 0
+        )
+    )
+
+    def observe(self, seconds: float) -> None:
+        self.conversions += 1
+        self.seconds_total += seconds
+        for bound in self.buckets:
+            if bound == "+Inf" or seconds <= float(bound):
+                self.buckets[bound] += 1
+
+
+def group_rss_mb(pgid: int) -> float:
+    """Resident memory of every process in a process group (LibreOffice runs several)."""
+    total_kb = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            # Field 5 is the process group; the command name (field 2) may hold spaces.
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[2]) != pgid:
+                continue
+            for line in Path(f"/proc/{entry}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+    return total_kb / 1024
+
+
+class _Instance:
+    """One unoserver + LibreOffice; replaced as a whole, never repaired."""
+
+    def __init__(self, number: int, process: UnoserverProcess, workdir: Path) -> None:
+        self.number = number
+        self.process = process
+        self.workdir = workdir
+        self.conversions = 0
+
+    @property
+    def address(self) -> str:
+        return self.process.address
+
+    def stop(self) -> None:
+        self.process.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class ConverterPool(Converter):
+    """K supervised instances behind the `Converter` interface."""
+
+    def __init__(
+        self,
+        unoserver_bin: str,
+        fontconfig_file: str,
+        settings: PoolSettings,
+        *,
+        workdir: Path | None = None,
+        starter: Callable[[Path], UnoserverProcess] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.stats = PoolStats()
+        self._root = workdir or Path(tempfile.mkdtemp(prefix="docgen-pool-"))
+        self._root.mkdir(parents=True, exist_ok=True)
+        self._starter = starter or (
+            lambda path: UnoserverProcess(unoserver_bin, path, fontconfig_file, settings.timeout_s)
+        )
+        self._idle: queue.Queue[_Instance] = queue.Queue()
+        self._lock = threading.Lock()
+        self._instances: dict[int, _Instance | None] = {}
+        self._next = 0
+        self._closed = False
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> ConverterPool:
+        """Start every instance in parallel; return when all convert (or raise)."""
+        errors: list[BaseException] = []
+
+        def start_one(number: int) -> None:
+            try:
+                self._idle.put(self._launch(number))
+            except BaseException as exc:  # reported below, after the others started
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=start_one, args=(n,), daemon=True)
+            for n in range(self.settings.size)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            self.stop()
+            raise RuntimeError(f"converter pool did not start: {errors[0]}") from errors[0]
+        log.info("pool.started size=%d", self.settings.size)
+        return self
+
+    def _launch(self, number: int) -> _Instance:
+        with self._lock:
+            self._next += 1
+            path = self._root / f"i{number}-{self._next}"
+        process = self._starter(path)
+        try:
+            process.wait_ready()
+        except BaseException:
+            process.stop()
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        instance = _Instance(number, process, path)
+        with self._lock:
+            self._instances[number] = instance
+        return instance
+
+    def _replace(self, instance: _Instance, why: str) -> None:
+        """Kill the instance's whole process group and start a fresh one in its slot."""
+        with self._lock:
+            self._instances[instance.number] = None
+            self.stats.restarts += 1
+            if why == "recycle":
+                self.stats.recycles += 1
+        log.warning("pool.replace instance=%d why=%s", instance.number, why)
+        instance.stop()
+        if self._closed:
+            return
+        try:
+            self._idle.put(self._launch(instance.number))
+        except Exception:
+            log.exception("pool.restart_failed instance=%d", instance.number)
+            threading.Timer(5.0, self._retry_launch, args=(instance.number,)).start()
+
+    def _retry_launch(self, number: int) -> None:
+        if self._closed:
+            return
+        try:
+            self._idle.put(self._launch(number))
+        except Exception:
+            log.exception("pool.restart_failed instance=%d", number)
+            threading.Timer(5.0, self._retry_launch, args=(number,)).start()
+
+    def stop(self) -> None:
+        self._closed = True
+        with self._lock:
+            instances = [i for i in self._instances.values() if i is not None]
+            self._instances = {}
+        for instance in instances:
+            instance.stop()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def ready_count(self) -> int:
+        """Instances that are up (idle or converting); the heartbeat reports it."""
+        with self._lock:
+            return sum(
+                1 for i in self._instances.values() if i is not None and i.process.process.alive()
+            )
+
+    def instance_pids(self) -> list[int]:
+        """Process group ids of the running instances (each instance is one group)."""
+        with self._lock:
+            return [i.process.process.pid for i in self._instances.values() if i is not None]
+
+    def busy_pids(self) -> list[int]:
+        """Process group ids of the instances converting right now."""
+        with self._idle.mutex:
+            idle = {id(i) for i in self._idle.queue}
+        with self._lock:
+            return [
+                i.process.process.pid
+                for i in self._instances.values()
+                if i is not None and id(i) not in idle
+            ]
+
+    # -- converting -----------------------------------------------------------------------------
+
+    def to_pdf(self, docx: bytes, *, pdf_a: bool = False) -> bytes:
+        """Convert on an idle instance; one retry on another after a hang or a crash."""
+        last: DocgenError | None = None
+        for _ in range(2):
+            instance = self._take()
+            started = time.monotonic()
+            try:
+                pdf = instance.process.converter.to_pdf(docx, pdf_a=pdf_a)
+            except DocgenError as exc:
+                last = exc
+                self._after_failure(instance, exc)
+                if not exc.retryable:
+                    raise
+                continue
+            with self._lock:
+                self.stats.observe(time.monotonic() - started)
+            self._give_back(instance)
+            return pdf
+        assert last is not None
+        raise last
+
+    def _take(self) -> _Instance:
+        try:
+            return self._idle.get(timeout=self.settings.wait_s)
+        except queue.Empty:
+            raise DocgenError(
+                "conversion.busy",
+                "PDF 转换繁忙，请稍后重试",
+                "Every converter stayed busy; retry later",
+                retryable=True,
+            ) from None
+
+    def _after_failure(self, instance: _Instance, exc: DocgenError) -> None:
+        with self._lock:
+            self.stats.failures += 1
+            if exc.code == "conversion.timeout":
+                self.stats.timeouts += 1
+        if exc.code in ("conversion.timeout", "conversion.unavailable") or not (
+            instance.process.process.alive()
+        ):
+            # A hung or dead LibreOffice is not trusted again: replaced in the background, so the
+            # retry can go to another instance at once.
+            threading.Thread(target=self._replace, args=(instance, exc.code), daemon=True).start()
+        else:  # the document's fault (not a valid file): the instance is fine
+            self._give_back(instance)
+
+    def _give_back(self, instance: _Instance) -> None:
+        instance.conversions += 1
+        worn = instance.conversions >= self.settings.max_conversions
+        heavy = group_rss_mb(instance.process.process.pid) > self.settings.max_memory_mb
+        if worn or heavy:
+            threading.Thread(target=self._replace, args=(instance, "recycle"), daemon=True).start()
+        else:
+            self._idle.put(instance)
