@@ -1,4 +1,4 @@
-"""`docgen` subcommands: render, serve, worker, up."""
+"""`docgen` subcommands: render, serve, worker, up, batch."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
-from docgen.settings import SettingsError, load_settings
+from commands.batch import add_batch_commands, run_batch_command
+from docgen.settings import Settings, SettingsError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,10 +21,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     sub.add_parser("worker", help="run a worker with its own LibreOffice")
+    add_batch_commands(sub)
     up = sub.add_parser("up", help="run everything in the foreground (development)")
     up.add_argument("--port", type=int, default=8000)
     up.add_argument("--state", type=Path, default=Path(".run"))
     args = parser.parse_args(argv)
+    if args.command == "batch":  # a client of the API: no service settings needed
+        return run_batch_command(args)
 
     try:
         settings = load_settings()
@@ -34,6 +38,14 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
 
+    try:
+        return _run(args, settings)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "render":
         from commands.render import render_file
 

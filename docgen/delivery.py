@@ -14,6 +14,7 @@ from typing import Literal
 
 import msgspec
 
+from docgen.batches import BatchStore, batch_complete, batch_status
 from docgen.bundle import bundle_pdf, bundle_zip
 from docgen.context import ATTACHMENT_NUMBERS, chinese_date
 from docgen.errors import DocgenError
@@ -34,7 +35,16 @@ from docgen.settings import DeliverySettings
 from docgen.storage import bundle_prefix
 from docgen.webhooks import post_webhook
 
-__all__ = ["Channel", "attachment_title", "deliver", "finish_job", "job_done", "share_link"]
+__all__ = [
+    "Channel",
+    "attachment_title",
+    "batch_done",
+    "deliver",
+    "deliver_batch_webhook",
+    "finish_job",
+    "job_done",
+    "share_link",
+]
 
 log = logging.getLogger("docgen.delivery")
 
@@ -277,3 +287,65 @@ def _send_webhook(
         allow_http=settings.webhook_allow_http,
         allow_private=settings.webhook_allow_private,
     )
+
+
+def deliver_batch_webhook(
+    workshop: Workshop,
+    batches: BatchStore,
+    batch_id: str,
+    settings: DeliverySettings,
+    *,
+    final_attempt: bool,
+) -> NotificationRecord | None:
+    """One signed call when a batch ends (not one per document); recorded on the batch."""
+    batch = batches.get(batch_id)
+    if batch is None or not batch.request.webhook_url:
+        return None
+    url = batch.request.webhook_url
+    known = batches.notifications(batch_id)
+    note = known[0] if known else NotificationRecord("webhook", url)
+    if note.status != "queued":
+        return note
+    attempt = msgspec.structs.replace(note, attempts=note.attempts + 1)
+    status = batch_status(workshop.jobs, batches, batch, utcnow())
+    body = msgspec.json.encode(
+        {"event": "batch.finished", "batch": msgspec.structs.replace(status, notifications=[])}
+    )
+    try:
+        if not settings.webhook_secret:
+            raise DocgenError(
+                "webhook.unconfigured",
+                "未配置回调签名密钥（DOCGEN_WEBHOOK_SECRET）",
+                "No webhook signing secret is configured (DOCGEN_WEBHOOK_SECRET)",
+            )
+        post_webhook(
+            url,
+            body,
+            settings.webhook_secret.encode(),
+            timeout_s=settings.webhook_timeout_s,
+            allow_http=settings.webhook_allow_http,
+            allow_private=settings.webhook_allow_private,
+        )
+    except DocgenError as exc:
+        failed = final_attempt or not exc.retryable
+        attempt = msgspec.structs.replace(
+            attempt,
+            status="failed" if failed else "queued",
+            last_error=f"{exc.code}: {exc.message_en}",
+        )
+        batches.put_notification(batch_id, attempt)
+        if failed:
+            return attempt
+        raise
+    sent = msgspec.structs.replace(attempt, status="sent", sent_at=utcnow(), last_error=None)
+    batches.put_notification(batch_id, sent)
+    log.info("batch.notified batch_id=%s", batch_id)
+    return sent
+
+
+def batch_done(workshop: Workshop, batches: BatchStore, batch_id: str) -> bool:
+    """After a batch job finished: True once, when every document of the batch has."""
+    batch = batches.get(batch_id)
+    if batch is None or not batch_complete(workshop.jobs, batch):
+        return False
+    return batches.claim_finish(batch_id)

@@ -81,6 +81,10 @@ class JobRecord(msgspec.Struct, frozen=True):
     # Who is told when the job finishes (the request's `notify`).
     notify_emails: tuple[str, ...] = ()
     webhook_url: str | None = None
+    # A job made by a batch: its documents go to the low-priority queue; `force` makes a new
+    # version even when nothing changed.
+    batch_id: str | None = None
+    force: bool = False
 
 
 NotificationStatus = Literal["queued", "sent", "failed"]

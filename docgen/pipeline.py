@@ -13,10 +13,11 @@ from importlib import metadata
 import msgspec
 from pypdf import PdfReader
 
+from docgen.batches import BatchStore
 from docgen.context import Context, build_context, document_properties
 from docgen.convert import Converter
 from docgen.errors import DocgenError
-from docgen.jobs import DocumentRecord, ErrorInfo, JobStore, utcnow
+from docgen.jobs import DocumentRecord, ErrorInfo, JobRecord, JobStore, utcnow
 from docgen.objectstore import ObjectStore
 from docgen.pdfinfo import PdfFacts, pdf_facts
 from docgen.render import render_docx
@@ -57,6 +58,7 @@ class Workshop(msgspec.Struct, frozen=True):
     converter: Converter
     catalogue: TemplateCatalogue
     counter: VersionCounter
+    batches: BatchStore | None = None  # to see a batch's cancellation
 
 
 def count_pages(pdf: bytes) -> int:
@@ -117,6 +119,9 @@ def produce_document(
     current = next(d for d in documents if d.attachment == attachment)
     if current.status in ("succeeded", "failed"):
         return current  # a redelivered message: the work is done
+    if job.batch_id and workshop.batches and workshop.batches.cancelled(job.batch_id):
+        cancelled = ErrorInfo("batch.cancelled", "批量任务已取消", "The batch was cancelled")
+        return _record_failure(workshop, job_id, current, cancelled)
     started = msgspec.structs.replace(
         current, status="running", started_at=utcnow(), attempts=current.attempts + 1
     )
@@ -132,7 +137,11 @@ def produce_document(
             )
         request = msgspec.json.decode(body, type=JobRequest)
         done = _render_and_store(
-            workshop, job_id, job.tenant, request, attachment, hashlib.sha256(body).hexdigest()
+            workshop,
+            job,
+            request,
+            attachment,
+            hashlib.sha256(body).hexdigest(),
         )
     except DocgenError as exc:
         if exc.retryable and not final_attempt:
@@ -186,16 +195,20 @@ def _record_failure(
 
 def _render_and_store(
     workshop: Workshop,
-    job_id: str,
-    tenant: str,
+    job: JobRecord,
     request: JobRequest,
     attachment: AttachmentId,
     input_sha256: str,
 ) -> DocumentRecord:
+    job_id = job.id
     template = workshop.catalogue[attachment]
-    prefix = document_prefix(tenant, request.community_id, request.year, attachment)
+    prefix = document_prefix(job.tenant, request.community_id, request.year, attachment)
     context = build_context(request, attachment)
     identity = document_identity(context, request.pdf_a, template.sha256)
+    if job.force:
+        # A forced regeneration makes a new version although nothing changed — once: a
+        # redelivered message of the same job finds the version by this job-bound identity.
+        identity = hashlib.sha256(f"{identity}:{job_id}".encode()).hexdigest()
     files = find_version(workshop.store, prefix, identity)
     if files is None:
         rendered = _render(request, attachment, context, workshop.catalogue, workshop.converter)

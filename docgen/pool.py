@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import queue
 import shutil
 import tempfile
 import threading
@@ -122,7 +121,11 @@ class ConverterPool(Converter):
         self._starter = starter or (
             lambda path: UnoserverProcess(unoserver_bin, path, fontconfig_file, settings.timeout_s)
         )
-        self._idle: queue.Queue[_Instance] = queue.Queue()
+        # Idle instances; interactive callers are served before batch callers (issue 7: a
+        # year-end batch must not slow down the requests people are waiting for).
+        self._free: list[_Instance] = []
+        self._changed = threading.Condition()
+        self._interactive_waiting = 0
         self._lock = threading.Lock()
         self._instances: dict[int, _Instance | None] = {}
         self._next = 0
@@ -136,7 +139,7 @@ class ConverterPool(Converter):
 
         def start_one(number: int) -> None:
             try:
-                self._idle.put(self._launch(number))
+                self._put(self._launch(number))
             except BaseException as exc:  # reported below, after the others started
                 errors.append(exc)
 
@@ -182,7 +185,7 @@ class ConverterPool(Converter):
         if self._closed:
             return
         try:
-            self._idle.put(self._launch(instance.number))
+            self._put(self._launch(instance.number))
         except Exception:
             log.exception("pool.restart_failed instance=%d", instance.number)
             threading.Timer(5.0, self._retry_launch, args=(instance.number,)).start()
@@ -191,7 +194,7 @@ class ConverterPool(Converter):
         if self._closed:
             return
         try:
-            self._idle.put(self._launch(number))
+            self._put(self._launch(number))
         except Exception:
             log.exception("pool.restart_failed instance=%d", number)
             threading.Timer(5.0, self._retry_launch, args=(number,)).start()
@@ -221,8 +224,8 @@ class ConverterPool(Converter):
 
     def busy_pids(self) -> list[int]:
         """Process group ids of the instances converting right now."""
-        with self._idle.mutex:
-            idle = {id(i) for i in self._idle.queue}
+        with self._changed:
+            idle = {id(i) for i in self._free}
         with self._lock:
             return [
                 i.process.process.pid
@@ -232,11 +235,14 @@ class ConverterPool(Converter):
 
     # -- converting -----------------------------------------------------------------------------
 
-    def to_pdf(self, docx: bytes, *, pdf_a: bool = False) -> bytes:
-        """Convert on an idle instance; one retry on another after a hang or a crash."""
+    def to_pdf(self, docx: bytes, *, pdf_a: bool = False, low_priority: bool = False) -> bytes:
+        """Convert on an idle instance; one retry on another after a hang or a crash.
+
+        A `low_priority` caller (batch work) gets an instance only when no other caller waits.
+        """
         last: DocgenError | None = None
         for _ in range(2):
-            instance = self._take()
+            instance = self._take(low_priority)
             started = time.monotonic()
             try:
                 pdf = instance.process.converter.to_pdf(docx, pdf_a=pdf_a)
@@ -253,16 +259,36 @@ class ConverterPool(Converter):
         assert last is not None
         raise last
 
-    def _take(self) -> _Instance:
-        try:
-            return self._idle.get(timeout=self.settings.wait_s)
-        except queue.Empty:
-            raise DocgenError(
-                "conversion.busy",
-                "PDF 转换繁忙，请稍后重试",
-                "Every converter stayed busy; retry later",
-                retryable=True,
-            ) from None
+    def low_priority(self) -> Converter:
+        """This pool as a `Converter` for batch work: served after every interactive caller."""
+        return _LowPriority(self)
+
+    def _take(self, low_priority: bool) -> _Instance:
+        deadline = time.monotonic() + self.settings.wait_s
+        with self._changed:
+            if not low_priority:
+                self._interactive_waiting += 1
+            try:
+                while not self._free or (low_priority and self._interactive_waiting):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise DocgenError(
+                            "conversion.busy",
+                            "PDF 转换繁忙，请稍后重试",
+                            "Every converter stayed busy; retry later",
+                            retryable=True,
+                        )
+                    self._changed.wait(remaining)
+                return self._free.pop()
+            finally:
+                if not low_priority:
+                    self._interactive_waiting -= 1
+                    self._changed.notify_all()  # batch callers may go now
+
+    def _put(self, instance: _Instance) -> None:
+        with self._changed:
+            self._free.append(instance)
+            self._changed.notify_all()
 
     def _after_failure(self, instance: _Instance, exc: DocgenError) -> None:
         with self._lock:
@@ -285,4 +311,12 @@ class ConverterPool(Converter):
         if worn or heavy:
             threading.Thread(target=self._replace, args=(instance, "recycle"), daemon=True).start()
         else:
-            self._idle.put(instance)
+            self._put(instance)
+
+
+class _LowPriority:
+    def __init__(self, pool: ConverterPool) -> None:
+        self._pool = pool
+
+    def to_pdf(self, docx: bytes, *, pdf_a: bool = False) -> bytes:
+        return self._pool.to_pdf(docx, pdf_a=pdf_a, low_priority=True)

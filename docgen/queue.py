@@ -10,9 +10,12 @@ from __future__ import annotations
 from typing import Protocol
 
 __all__ = [
+    "BATCH_QUEUE",
     "DELIVER",
+    "DELIVER_BATCH",
     "FINISH_JOB",
     "NOTIFY_QUEUE",
+    "PRODUCE_BATCH_DOCUMENT",
     "PRODUCE_DOCUMENT",
     "RENDER_QUEUE",
     "DramatiqEnqueuer",
@@ -21,14 +24,19 @@ __all__ = [
 ]
 
 RENDER_QUEUE = "render"
+BATCH_QUEUE = "batch"  # low priority: served by the pool after every interactive caller
 NOTIFY_QUEUE = "notify"
 PRODUCE_DOCUMENT = "produce_document"
+PRODUCE_BATCH_DOCUMENT = "produce_batch_document"
 FINISH_JOB = "finish_job"
 DELIVER = "deliver"
+DELIVER_BATCH = "deliver_batch"
 
 
 class Enqueuer(Protocol):
     def enqueue_document(self, job_id: str, attachment: str) -> None: ...
+    def enqueue_batch_document(self, job_id: str, attachment: str) -> None: ...
+    def enqueue_batch_finish(self, batch_id: str) -> None: ...
     def enqueue_finish(self, job_id: str) -> None: ...
     def enqueue_delivery(self, job_id: str, channel: str, target: str) -> None: ...
 
@@ -51,6 +59,12 @@ class DramatiqEnqueuer:
     def enqueue_document(self, job_id: str, attachment: str) -> None:
         self._send(RENDER_QUEUE, PRODUCE_DOCUMENT, job_id, attachment)
 
+    def enqueue_batch_document(self, job_id: str, attachment: str) -> None:
+        self._send(BATCH_QUEUE, PRODUCE_BATCH_DOCUMENT, job_id, attachment)
+
+    def enqueue_batch_finish(self, batch_id: str) -> None:
+        self._send(NOTIFY_QUEUE, DELIVER_BATCH, batch_id)
+
     def enqueue_finish(self, job_id: str) -> None:
         self._send(NOTIFY_QUEUE, FINISH_JOB, job_id)
 
@@ -65,6 +79,14 @@ class ListEnqueuer:
         self.messages: list[tuple[str, str]] = []
         self.finishes: list[str] = []
         self.deliveries: list[tuple[str, str, str]] = []
+        self.batch_messages: list[tuple[str, str]] = []
+        self.batch_finishes: list[str] = []
+
+    def enqueue_batch_document(self, job_id: str, attachment: str) -> None:
+        self.batch_messages.append((job_id, attachment))
+
+    def enqueue_batch_finish(self, batch_id: str) -> None:
+        self.batch_finishes.append(batch_id)
 
     def enqueue_document(self, job_id: str, attachment: str) -> None:
         self.messages.append((job_id, attachment))

@@ -67,6 +67,7 @@ class Settings(msgspec.Struct, frozen=True):
     tenant: str
     templates_dir: str
     log_level: str
+    redelivery_after_s: float  # a killed worker's messages come back after this
 
 
 class SettingsError(Exception):
@@ -191,6 +192,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         tenant=text("DOCGEN_TENANT", "default"),
         templates_dir=templates_dir,
         log_level=text("DOCGEN_LOG_LEVEL", "INFO").upper(),
+        # dramatiq's default; shorter means a slow conversion may be delivered twice (harmless:
+        # documents are idempotent), longer means a crash delays the work it held.
+        redelivery_after_s=number("DOCGEN_REDELIVERY_AFTER", 60.0),
     )
     if problems:
         raise SettingsError(problems)

@@ -21,6 +21,7 @@ from docgen.objectstore import ObjectStore
 
 __all__ = [
     "DocumentFiles",
+    "LatestInput",
     "Manifest",
     "MemoryVersionCounter",
     "RedisVersionCounter",
@@ -30,6 +31,9 @@ __all__ = [
     "document_prefix",
     "find_version",
     "input_key",
+    "latest_input_key",
+    "latest_inputs",
+    "put_latest_input",
     "store_version",
     "versions",
 ]
@@ -44,6 +48,45 @@ def document_prefix(tenant: str, community_id: str, year: int, attachment: str) 
 def input_key(tenant: str, body_sha256: str) -> str:
     """Inputs are stored once per content hash."""
     return f"{tenant}/inputs/{body_sha256}.json"
+
+
+class LatestInput(msgspec.Struct, frozen=True):
+    """The stored input a community's attachment was last made from, for one year.
+
+    Kept per attachment: a platform may send 附件1 in March and the 申报书 in October, each in its
+    own request; a batch regenerates each from the input that last carried it.
+    """
+
+    community_id: str
+    year: int
+    attachment: str
+    input_key: str
+    job_id: str
+    created_at: dt.datetime
+    recommending_province: str
+
+
+def latest_input_key(tenant: str, year: int, community_id: str, attachment: str) -> str:
+    # One folder per year: a batch lists the year's communities without touching versions.
+    return f"{tenant}/inputs/latest/{year}/{community_id}/{attachment}.json"
+
+
+def put_latest_input(store: ObjectStore, tenant: str, latest: LatestInput) -> None:
+    store.put(
+        latest_input_key(tenant, latest.year, latest.community_id, latest.attachment),
+        msgspec.json.encode(latest),
+        "application/json",
+    )
+
+
+def latest_inputs(store: ObjectStore, tenant: str, year: int) -> list[LatestInput]:
+    """Every community's latest input per attachment for `year`, by community id."""
+    found = []
+    for key in sorted(store.list(f"{tenant}/inputs/latest/{year}/")):
+        raw = store.get(key)
+        if raw is not None:
+            found.append(msgspec.json.decode(raw, type=LatestInput))
+    return found
 
 
 def document_identity(context: Context, pdf_a: bool, template_sha256: str) -> str:

@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody
 from litestar.params import FromPath
 
+from docgen.batches import BatchStore
 from docgen.delivery import share_link
 from docgen.errors import DocgenError, FieldProblem, RequestInvalid
 from docgen.glyphs import FontCoverage, GlyphCoverage
@@ -28,10 +29,11 @@ from docgen.queue import Enqueuer
 from docgen.resources import job_resource
 from docgen.schema import ATTACHMENT_IDS, JobRequest
 from docgen.settings import Settings, require_link_secret
-from docgen.storage import input_key
+from docgen.storage import LatestInput, input_key, put_latest_input
 from docgen.templates import load_catalogue
 from docgen.validation import INVALID_TITLE, MAX_BODY_BYTES, Verdict, check_job_request
 from docgen.webhooks import check_url
+from service.batches import batch_routes
 from service.documents import bundle_redirect, document_routes, redirect_to
 from service.problems import (
     Problem,
@@ -60,6 +62,7 @@ class Services(msgspec.Struct, frozen=True):
     # which characters the documents' fonts can draw (read from the font files, not a service)
     glyphs: GlyphCoverage
     idempotency: IdempotencyStore
+    batches: BatchStore
 
 
 class ValidationAnswer(msgspec.Struct, frozen=True):
@@ -122,6 +125,7 @@ def real_services(settings: Settings) -> Services:
     import redis
     from dramatiq.brokers.redis import RedisBroker
 
+    from docgen.batches import RedisBatchStore
     from docgen.heartbeat import live_workers
     from docgen.idempotency import RedisIdempotencyStore
     from docgen.jobs import RedisJobStore
@@ -153,6 +157,7 @@ def real_services(settings: Settings) -> Services:
         file_stems={a: catalogue[a].stem for a in ATTACHMENT_IDS},
         glyphs=FontCoverage(settings.converter.fontconfig_file),
         idempotency=RedisIdempotencyStore(client),
+        batches=RedisBatchStore(client),
     )
 
 
@@ -251,6 +256,20 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         def record_and_enqueue() -> None:
             # Record first, enqueue second (DESIGN §5.5): a message never points at nothing.
             services.store.put(job.input_key, canonical, "application/json")
+            for attachment in job.attachments:
+                put_latest_input(
+                    services.store,
+                    job.tenant,
+                    LatestInput(
+                        job.community_id,
+                        job.year,
+                        attachment,
+                        job.input_key,
+                        job.id,
+                        job.created_at,
+                        job_request.community.recommending_province,
+                    ),
+                )
             services.jobs.create(job)
             for attachment in job.attachments:
                 services.enqueuer.enqueue_document(job.id, attachment)
@@ -441,6 +460,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             health,
             ready,
             *document_routes(settings, services),
+            *batch_routes(settings, services),
         ],
         on_startup=[load_fonts],
         exception_handlers={

@@ -7,6 +7,7 @@ import io
 import msgspec
 from pypdf import PdfWriter
 
+from docgen.batches import MemoryBatchStore
 from docgen.errors import DocgenError
 from docgen.glyphs import GlyphCoverage
 from docgen.idempotency import MemoryIdempotencyStore
@@ -68,5 +69,6 @@ def api_fakes(glyphs: GlyphCoverage) -> ApiFakes:
         {a: f"stem-{a}" for a in ATTACHMENT_IDS},
         glyphs,
         MemoryIdempotencyStore(),
+        MemoryBatchStore(),
     )
     return ApiFakes(services, jobs, enqueuer, store, s3_up)

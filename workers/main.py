@@ -9,21 +9,26 @@ import threading
 import uuid
 
 import dramatiq
+import msgspec
 import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
 
+from docgen.batches import RedisBatchStore
 from docgen.convert import Converter, UnoserverConverter
-from docgen.delivery import deliver, finish_job, job_done
+from docgen.delivery import batch_done, deliver, deliver_batch_webhook, finish_job, job_done
 from docgen.heartbeat import Heartbeat, publish_heartbeat
 from docgen.jobs import RedisJobStore
 from docgen.objectstore import S3Store
 from docgen.pipeline import Workshop, produce_document
 from docgen.pool import ConverterPool, PoolSettings
 from docgen.queue import (
+    BATCH_QUEUE,
     DELIVER,
+    DELIVER_BATCH,
     FINISH_JOB,
     NOTIFY_QUEUE,
+    PRODUCE_BATCH_DOCUMENT,
     PRODUCE_DOCUMENT,
     RENDER_QUEUE,
     DramatiqEnqueuer,
@@ -46,10 +51,18 @@ def _retries() -> int:
 
 
 def register_actors(
-    broker: RedisBroker, workshop: Workshop, settings: Settings, enqueuer: Enqueuer
+    broker: RedisBroker,
+    workshop: Workshop,
+    settings: Settings,
+    enqueuer: Enqueuer,
+    batch_workshop: Workshop | None = None,
 ) -> None:
-    """Thin actors over docgen's functions; each is safe to run twice for one message."""
+    """Thin actors over docgen's functions; each is safe to run twice for one message.
+
+    `batch_workshop` converts at low priority (the pool serves interactive callers first).
+    """
     attempts = settings.delivery.max_attempts
+    batches = workshop.batches
 
     def produce(job_id: str, attachment: str) -> None:
         produce_document(
@@ -61,9 +74,33 @@ def register_actors(
         if job_done(workshop, job_id):
             enqueuer.enqueue_finish(job_id)
 
+    def produce_batch(job_id: str, attachment: str) -> None:
+        produce_document(
+            batch_workshop or workshop,
+            job_id,
+            attachment,  # type: ignore[arg-type]
+            final_attempt=_retries() >= MAX_RETRIES,
+        )
+        if job_done(workshop, job_id):
+            enqueuer.enqueue_finish(job_id)
+
     def finish(job_id: str) -> None:
         for channel, target in finish_job(workshop, job_id):
             enqueuer.enqueue_delivery(job_id, channel, target)
+        found = workshop.jobs.get(job_id)
+        batch_id = found[0].batch_id if found else None
+        if batch_id and batches and batch_done(workshop, batches, batch_id):
+            enqueuer.enqueue_batch_finish(batch_id)
+
+    def tell_batch(batch_id: str) -> None:
+        if batches is not None:
+            deliver_batch_webhook(
+                workshop,
+                batches,
+                batch_id,
+                settings.delivery,
+                final_attempt=_retries() >= attempts - 1,
+            )
 
     def tell(job_id: str, channel: str, target: str) -> None:
         deliver(
@@ -84,6 +121,24 @@ def register_actors(
         max_retries=MAX_RETRIES,
         min_backoff=1_000,
         max_backoff=30_000,
+    )
+    dramatiq.actor(
+        produce_batch,
+        actor_name=PRODUCE_BATCH_DOCUMENT,
+        queue_name=BATCH_QUEUE,
+        broker=broker,
+        max_retries=MAX_RETRIES,
+        min_backoff=1_000,
+        max_backoff=30_000,
+    )
+    dramatiq.actor(
+        tell_batch,
+        actor_name=DELIVER_BATCH,
+        queue_name=NOTIFY_QUEUE,
+        broker=broker,
+        max_retries=attempts - 1,
+        min_backoff=2_000,
+        max_backoff=120_000,
     )
     dramatiq.actor(
         finish,
@@ -149,15 +204,30 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
         converter=converter,
         catalogue=load_catalogue(settings.templates_dir),
         counter=RedisVersionCounter(client),
+        batches=RedisBatchStore(client),
     )
-    broker = RedisBroker(url=settings.redis_url)
+    batch_workshop = msgspec.structs.replace(
+        workshop, converter=pool.low_priority() if pool else converter
+    )
+    # A killed worker's messages come back once its heartbeat is older than
+    # `redelivery_after_s`, at the next "maintenance", which dramatiq runs on a random share of
+    # commands: its default 0.1 % took minutes with idle consumers; 5 % costs one small Lua scan
+    # per ~20 fetches.
+    broker = RedisBroker(
+        url=settings.redis_url,
+        heartbeat_timeout=int(settings.redelivery_after_s * 1000),
+        maintenance_chance=50_000,
+    )
     broker.add_middleware(CurrentMessage())
-    register_actors(broker, workshop, settings, DramatiqEnqueuer(broker))
+    register_actors(broker, workshop, settings, DramatiqEnqueuer(broker), batch_workshop)
     # One rendering thread per LibreOffice instance; notifications on threads of their own, so that
     # an email never waits behind a conversion (nor a slow SMTP server behind a document).
     worker = dramatiq.Worker(broker, queues={RENDER_QUEUE}, worker_threads=threads)
+    # Batch documents on threads of their own: the pool's priority keeps them behind people.
+    batch_worker = dramatiq.Worker(broker, queues={BATCH_QUEUE}, worker_threads=threads)
     notifier = dramatiq.Worker(broker, queues={NOTIFY_QUEUE}, worker_threads=2)
     worker.start()
+    batch_worker.start()
     notifier.start()
     log.info(
         "worker.started worker_id=%s converter=%s", worker_id, getattr(converter, "address", "?")
@@ -175,6 +245,7 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     finally:
         log.info("worker.stopping worker_id=%s", worker_id)
         worker.stop()
+        batch_worker.stop()
         notifier.stop()
         broker.close()
         if pool is not None:

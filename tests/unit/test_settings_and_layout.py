@@ -62,7 +62,7 @@ _CODE_NAMESPACES = {
     "json", "body", "type", "field", "value", "date", "string", "list", "number", "section",
     "attachments", "char", "credit_code", "school_code", "province", "recommending_province",
     "lead", "member", "members", "phone", "email", "url", "plan_years", "amount", "text",
-    "problems", "job", "indicators", "link", "idempotency_key", "document", "webhook", "mail",
+    "problems", "job", "indicators", "link", "idempotency_key", "document", "webhook", "mail", "batch",
 }  # fmt: skip
 
 
