@@ -97,7 +97,9 @@ def start_seaweedfs(
         "-ip=127.0.0.1",
         "-ip.bind=127.0.0.1",
         "-master.telemetry=false",
-        "-volume.max=20",
+        # SeaweedFS grows several volumes at once for each new bucket (collection): with 20, the
+        # third bucket of a test run got 500s on every PUT. Volumes fill lazily on disk.
+        "-volume.max=100",
         "-master.volumeSizeLimitMB=256",
         "-s3",
         f"-s3.port={s3_port}",
