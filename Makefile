@@ -5,8 +5,12 @@ VENV := .venv
 UNO_VENV := .venv-uno
 PORT ?= 8000
 UNOSERVER_VERSION := 3.7
-APT_PACKAGES := libreoffice-writer-nogui python3-uno python3-venv fonts-noto-cjk fonts-hanazono \
-	fonts-arphic-ukai fonts-liberation2 poppler-utils redis-server fontconfig
+# What every docgen host needs, shared with deploy/Dockerfile; then what development and the tests
+# add: PDF tools (previews, tests), Redis (tests, `make up`), Debian's docker-compose (the compose
+# file's test, tests/unit/test_deploy.py).
+APT_LIST := deploy/apt-packages.txt
+APT_PACKAGES := $(shell grep -o '^[a-z0-9][a-z0-9.+-]*' $(APT_LIST)) poppler-utils redis-server \
+	docker-compose
 FONTS_DIR := deploy/fontconfig/fonts
 
 .PHONY: run preview test test-all slow up lint format bench templates deps clean
@@ -14,7 +18,7 @@ FONTS_DIR := deploy/fontconfig/fonts
 deps: .stamps/apt $(VENV)/.installed $(UNO_VENV)/.installed $(FONTS_DIR)/.extracted
 
 # Installed only when a package is missing: `dpkg -s` is fast, apt-get is not.
-.stamps/apt: Makefile
+.stamps/apt: Makefile $(APT_LIST)
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 		echo "installing Debian packages: $(APT_PACKAGES)"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
@@ -66,6 +70,7 @@ lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/hadolint deploy/Dockerfile
 
 format: deps
 	$(VENV)/bin/ruff format .
