@@ -97,7 +97,9 @@ def start_seaweedfs(
         "-ip=127.0.0.1",
         "-ip.bind=127.0.0.1",
         "-master.telemetry=false",
-        "-volume.max=20",
+        # Each bucket is a collection that grows several volumes at its first write: with 20,
+        # the fourth bucket of one test session got 500s (measured). Volumes are sparse files.
+        "-volume.max=100",
         "-master.volumeSizeLimitMB=256",
         "-s3",
         f"-s3.port={s3_port}",
