@@ -22,6 +22,7 @@ import msgspec
 
 from docgen.devstack import start_redis, start_seaweedfs
 from docgen.jobs import utcnow
+from docgen.keys import ApiKey, hash_key, new_key
 from docgen.objectstore import S3Store
 from docgen.processes import ManagedProcess, free_port, wait_until
 from docgen.schema import JobRequest
@@ -37,6 +38,9 @@ class Stack:
         self.dir = Path(tempfile.mkdtemp(prefix="docgen-bench-"))
         self.redis, redis_url = start_redis(self.dir / "redis")
         key, secret = "bench", secrets.token_hex(16)
+        self._admin, self._client = new_key(), new_key()
+        self.admin = {"Authorization": f"Bearer {self._admin}"}
+        self.client = {"Authorization": f"Bearer {self._client}"}
         self.s3, endpoint = start_seaweedfs(self.dir / "s3", key, secret)
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
@@ -49,6 +53,12 @@ class Stack:
             "DOCGEN_PUBLIC_BASE_URL": self.url,
             "DOCGEN_LINK_SECRET": secrets.token_hex(32),
             "DOCGEN_LOG_LEVEL": "WARNING",
+            "DOCGEN_API_KEYS": msgspec.json.encode(
+                [
+                    ApiKey("bench-admin", "default", "admin", hash_key(self._admin)),
+                    ApiKey("bench-client", "default", "client", hash_key(self._client)),
+                ]
+            ).decode(),
         }
         self.settings = load_settings(self.env)
         self.store = S3Store(self.settings.s3)
@@ -134,13 +144,15 @@ class Stack:
         answer = httpx.post(
             f"{self.url}/v1/batches",
             json={"year": 2026, "filter": {"community_ids": ids}, "force": force},
+            headers=self.admin,
             timeout=120,
         )
         answer.raise_for_status()
         return str(answer.json()["id"])
 
     def batch(self, batch_id: str) -> dict[str, Any]:
-        return dict(httpx.get(f"{self.url}/v1/batches/{batch_id}", timeout=30).json())
+        answer = httpx.get(f"{self.url}/v1/batches/{batch_id}", headers=self.admin, timeout=30)
+        return dict(answer.json())
 
     def wait_batch(self, batch_id: str, timeout_s: float = 3600) -> dict[str, Any]:
         deadline = time.monotonic() + timeout_s
@@ -158,9 +170,11 @@ class Stack:
         body["attachments"] = ["industry_analysis"]
         body["notify"] = None
         started = time.monotonic()
-        location = httpx.post(f"{self.url}/v1/jobs", json=body, timeout=60).headers["location"]
+        location = httpx.post(
+            f"{self.url}/v1/jobs", json=body, headers=self.client, timeout=60
+        ).headers["location"]
         while True:
-            job = httpx.get(location, timeout=30).json()
+            job = httpx.get(location, headers=self.client, timeout=30).json()
             if job["status"] in ("succeeded", "failed", "partial"):
                 return time.monotonic() - started
             time.sleep(0.05)  # polling interval: 50 ms of resolution

@@ -1,7 +1,7 @@
 """`docgen batch start|status`: an operator's view of a year-end batch, through the API.
 
 Talks HTTP only (the API may be on another host): `--api` or `DOCGEN_API_URL`, and the key in
-`DOCGEN_API_KEY` once keys are enforced. Shows a live progress bar and ends with a summary.
+`DOCGEN_API_KEY` (an admin key: batches are operators' work). Shows a live progress bar and ends with a summary.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def add_batch_commands(sub: Any) -> None:
     verbs = batch.add_subparsers(dest="verb", required=True)
     start = verbs.add_parser("start", help="regenerate stored communities' documents")
     start.add_argument("--year", type=int, required=True)
+    start.add_argument("--tenant", help="whose communities (default: the admin key's tenant)")
     start.add_argument("--province", action="append", default=[], help="推荐省份, repeatable")
     start.add_argument("--community", action="append", default=[], help="community id, repeatable")
     start.add_argument("--attachment", action="append", default=[], help="attachment id")
@@ -52,6 +53,7 @@ def run_batch_command(args: argparse.Namespace, console: Console | None = None) 
         if args.verb == "start":
             body = {
                 "year": args.year,
+                "tenant": args.tenant,
                 "filter": {
                     "provinces": args.province,
                     "community_ids": args.community,

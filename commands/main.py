@@ -1,4 +1,4 @@
-"""`docgen` subcommands: render, serve, worker, up, batch."""
+"""`docgen` subcommands: render, serve, worker, up, batch, keys, jobs."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from commands.batch import add_batch_commands, run_batch_command
+from commands.keys import add_key_commands, run_key_command
 from docgen.settings import Settings, SettingsError, load_settings
 
 
@@ -22,12 +23,25 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     sub.add_parser("worker", help="run a worker with its own LibreOffice")
     add_batch_commands(sub)
+    add_key_commands(sub)
+    jobs = sub.add_parser("jobs", help="a tenant's jobs, newest first (reads Redis)")
+    jobs_verbs = jobs.add_subparsers(dest="verb", required=True)
+    listing = jobs_verbs.add_parser("list")
+    listing.add_argument("--tenant", required=True)
+    listing.add_argument("--community")
+    listing.add_argument("--year", type=int)
+    listing.add_argument(
+        "--status", choices=("queued", "running", "succeeded", "partial", "failed")
+    )
+    listing.add_argument("--limit", type=int, default=50)
     up = sub.add_parser("up", help="run everything in the foreground (development)")
     up.add_argument("--port", type=int, default=8000)
     up.add_argument("--state", type=Path, default=Path(".run"))
     args = parser.parse_args(argv)
     if args.command == "batch":  # a client of the API: no service settings needed
         return run_batch_command(args)
+    if args.command == "keys":  # edits the keys file only
+        return run_key_command(args)
 
     try:
         settings = load_settings()
@@ -57,6 +71,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
         return 0
+    if args.command == "jobs":
+        return _list_jobs(args, settings)
     if args.command == "worker":
         from workers.main import run_worker
 
@@ -65,6 +81,25 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from commands.up import run_up
 
     return run_up(args.state, args.port)
+
+
+def _list_jobs(args: argparse.Namespace, settings: Settings) -> int:
+    import redis
+
+    from docgen.jobs import RedisJobStore, job_status
+    from docgen.listing import JobQuery, list_jobs
+
+    jobs = RedisJobStore(redis.Redis.from_url(settings.redis_url, socket_timeout=5))
+    query = JobQuery(args.community, args.year, args.status, None, args.limit)
+    page = list_jobs(jobs, args.tenant, query)
+    print(f"{'job':<34} {'created':<20} {'community':<28} {'year':<5} status")
+    for job, documents in page.jobs:
+        created = job.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        print(
+            f"{job.id:<34} {created:<20} {job.community_id:<28} {job.year:<5} "
+            f"{job_status(documents)}"
+        )
+    return 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from docgen.devstack import start_redis, start_seaweedfs
+from docgen.keys import DEV_KEYS_JSON
 from docgen.processes import ManagedProcess, wait_until
 
 
@@ -55,6 +56,10 @@ def run_up(state_dir: Path, port: int) -> int:
                 "DOCGEN_LINK_SECRET", link_file.read_text("utf-8").strip()
             ),
         }
+        # Unless keys are configured, the three documented development keys (README).
+        dev_keys = not (os.environ.get("DOCGEN_API_KEYS") or os.environ.get("DOCGEN_API_KEYS_FILE"))
+        if dev_keys:
+            env["DOCGEN_API_KEYS"] = DEV_KEYS_JSON
         docgen = [sys.executable, "-m", "commands.main"]
         worker = ManagedProcess(
             "worker", [*docgen, "worker"], env=env, log_path=state_dir / "worker.log"
@@ -80,6 +85,15 @@ def run_up(state_dir: Path, port: int) -> int:
 Ctrl-C 停止全部进程 / stops everything.""",
             flush=True,
         )
+        if dev_keys:
+            print(
+                "  开发密钥 / development API keys (DOCGEN_API_KEYS or DOCGEN_API_KEYS_FILE "
+                "overrides them):\n"
+                "    dev-admin-key   role admin (batches, metrics, any tenant)\n"
+                "    dev-client-key  tenant dev\n"
+                "    dev-other-key   tenant other",
+                flush=True,
+            )
         while not stop.is_set():
             if not (api.alive() and worker.alive()):
                 print("a process exited; see the logs above", file=sys.stderr)

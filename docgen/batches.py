@@ -51,6 +51,7 @@ class BatchRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     force: bool = False  # a new version even where input and template are unchanged
     notify_submitters: bool = False
     webhook_url: str | None = None
+    tenant: str | None = None  # whose stored inputs; the admin key's own tenant when absent
 
 
 class BatchRecord(msgspec.Struct, frozen=True):

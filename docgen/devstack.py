@@ -97,8 +97,8 @@ def start_seaweedfs(
         "-ip=127.0.0.1",
         "-ip.bind=127.0.0.1",
         "-master.telemetry=false",
-        # SeaweedFS grows several volumes at once for each new bucket (collection): with 20, the
-        # third bucket of a test run got 500s on every PUT. Volumes fill lazily on disk.
+        # Each bucket is a collection that grows several volumes at its first write: with 20,
+        # the fourth bucket of one test session got 500s (measured). Volumes are sparse files.
         "-volume.max=100",
         "-master.volumeSizeLimitMB=256",
         "-s3",

@@ -144,6 +144,14 @@ class JobStore(Protocol):
         ...
 
     def get_delivery(self, job_id: str) -> Delivery: ...
+
+    def tenant_jobs(
+        self, tenant: str, newest: float | None, oldest: float | None, offset: int, count: int
+    ) -> list[tuple[str, float]]:
+        """The tenant's job ids with their creation times (epoch s), newest first, within
+        [`oldest`, `newest`] (open ends when None), skipping `offset`."""
+        ...
+
     def put_bundle(self, job_id: str, bundle: BundleRecord) -> None: ...
     def put_notification(self, job_id: str, notification: NotificationRecord) -> None: ...
 
@@ -184,12 +192,34 @@ class RedisJobStore:
     def _key(self, job_id: str) -> str:
         return f"{self._prefix}:job:{job_id}"
 
+    def _index(self, tenant: str) -> str:
+        return f"{self._prefix}:tenant:{tenant}:jobs"
+
     def create(self, job: JobRecord) -> None:
         fields = {"meta": _encoder.encode(job)}
         for attachment in job.attachments:
             fields[f"doc:{attachment}"] = _encoder.encode(DocumentRecord(attachment))
         with redis_errors():
-            self._redis.hset(self._key(job.id), mapping=fields)  # type: ignore[attr-defined]
+            # One transaction: a job is never listed without its record, nor recorded unlisted.
+            pipe = self._redis.pipeline()  # type: ignore[attr-defined]
+            pipe.hset(self._key(job.id), mapping=fields)
+            # Sorted by creation time: `GET /v1/jobs` pages through it newest first.
+            pipe.zadd(self._index(job.tenant), {job.id: job.created_at.timestamp()})
+            pipe.execute()
+
+    def tenant_jobs(
+        self, tenant: str, newest: float | None, oldest: float | None, offset: int, count: int
+    ) -> list[tuple[str, float]]:
+        with redis_errors():
+            found = self._redis.zrevrangebyscore(  # type: ignore[attr-defined]
+                self._index(tenant),
+                "+inf" if newest is None else newest,
+                "-inf" if oldest is None else oldest,
+                start=offset,
+                num=count,
+                withscores=True,
+            )
+        return [(member.decode(), float(score)) for member, score in found]
 
     def get(self, job_id: str) -> tuple[JobRecord, list[DocumentRecord]] | None:
         with redis_errors():
@@ -249,6 +279,21 @@ class MemoryJobStore:
         self.jobs[job.id] = job
         for attachment in job.attachments:
             self.documents[(job.id, attachment)] = DocumentRecord(attachment)
+
+    def tenant_jobs(
+        self, tenant: str, newest: float | None, oldest: float | None, offset: int, count: int
+    ) -> list[tuple[str, float]]:
+        # Redis orders equal scores by member; newest first reverses both.
+        found = sorted(
+            ((j.id, j.created_at.timestamp()) for j in self.jobs.values() if j.tenant == tenant),
+            key=lambda pair: (pair[1], pair[0]),
+            reverse=True,
+        )
+        return [
+            (i, t)
+            for i, t in found
+            if (newest is None or t <= newest) and (oldest is None or t >= oldest)
+        ][offset : offset + count]
 
     def get(self, job_id: str) -> tuple[JobRecord, list[DocumentRecord]] | None:
         job = self.jobs.get(job_id)

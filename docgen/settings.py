@@ -8,15 +8,18 @@ from pathlib import Path
 
 import msgspec
 
+from docgen.keys import ApiKey, key_problems, parse_key_lines
 from docgen.mail import SmtpSettings
 
 __all__ = [
     "ConverterSettings",
     "DeliverySettings",
+    "LimitSettings",
     "S3Settings",
     "Settings",
     "SettingsError",
     "load_settings",
+    "require_api_keys",
     "require_link_secret",
 ]
 
@@ -58,13 +61,22 @@ class DeliverySettings(msgspec.Struct, frozen=True):
     max_attempts: int  # per email or webhook, with exponential backoff between them
 
 
+class LimitSettings(msgspec.Struct, frozen=True):
+    """Per tenant, so that one platform cannot starve the others."""
+
+    jobs_per_minute: int  # job creations in one fixed minute window
+    max_open_jobs: int  # jobs queued or running at once
+
+
 class Settings(msgspec.Struct, frozen=True):
     redis_url: str
     s3: S3Settings
     converter: ConverterSettings
     delivery: DeliverySettings
+    limits: LimitSettings
     public_base_url: str
-    tenant: str
+    # Who may call the API; empty: `docgen serve` refuses to start (every call would be a 401).
+    api_keys: tuple[ApiKey, ...]
     templates_dir: str
     log_level: str
     redelivery_after_s: float  # a killed worker's messages come back after this
@@ -188,8 +200,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             max_memory_mb=int(number("DOCGEN_CONVERTER_MAX_MEMORY_MB", 1024)),
         ),
         delivery=delivery,
+        limits=LimitSettings(
+            # 60 a minute: a platform submits a community's year once; a loop is a bug.
+            jobs_per_minute=int(number("DOCGEN_RATE_LIMIT_PER_MINUTE", 60)),
+            # 200: a provincial platform's whole year at once, still one worker-hour at most.
+            max_open_jobs=int(number("DOCGEN_MAX_OPEN_JOBS", 200)),
+        ),
         public_base_url=base_url,
-        tenant=text("DOCGEN_TENANT", "default"),
+        api_keys=_api_keys(env, problems),
         templates_dir=templates_dir,
         log_level=text("DOCGEN_LOG_LEVEL", "INFO").upper(),
         # dramatiq's default; shorter means a slow conversion may be delivered twice (harmless:
@@ -199,6 +217,48 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if problems:
         raise SettingsError(problems)
     return settings
+
+
+def _api_keys(env: Mapping[str, str], problems: list[str]) -> tuple[ApiKey, ...]:
+    keys: list[ApiKey] = []
+    path = env.get("DOCGEN_API_KEYS_FILE", "").strip()
+    if path:
+        try:
+            text = Path(path).read_text("utf-8")
+        except OSError as exc:
+            problems.append(f"DOCGEN_API_KEYS_FILE={path!r}: {exc.strerror}")
+        else:
+            found, wrong = parse_key_lines(text, f"DOCGEN_API_KEYS_FILE={path!r}")
+            keys += found
+            problems += wrong
+    inline = env.get("DOCGEN_API_KEYS", "").strip()
+    if inline:
+        try:
+            found = msgspec.json.decode(inline, type=list[ApiKey])
+        except msgspec.DecodeError as exc:
+            problems.append(f"DOCGEN_API_KEYS: expected a JSON array of keys: {exc}")
+        else:
+            keys += found
+            problems += [f"DOCGEN_API_KEYS: {p}" for k in found for p in key_problems(k)]
+    ids = [k.id for k in keys]
+    if len(set(ids)) != len(ids):
+        problems.append(
+            f"DOCGEN_API_KEYS(_FILE): key ids used twice: {sorted({i for i in ids if ids.count(i) > 1})}"
+        )
+    if len({k.sha256 for k in keys}) != len(keys):
+        problems.append("DOCGEN_API_KEYS(_FILE): one key hash configured twice")
+    return tuple(keys)
+
+
+def require_api_keys(settings: Settings) -> None:
+    """Without a key, every call to the API would be refused: say so at start instead."""
+    if not settings.api_keys:
+        raise SettingsError(
+            [
+                "DOCGEN_API_KEYS_FILE or DOCGEN_API_KEYS: at least one key is required by "
+                "`docgen serve` (create one with `docgen keys create --tenant T --role client`)"
+            ]
+        )
 
 
 def require_link_secret(settings: Settings) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import anyio
 import msgspec
@@ -15,7 +17,7 @@ from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from docgen.batches import BatchStore
 from docgen.delivery import share_link
@@ -23,16 +25,20 @@ from docgen.errors import DocgenError, FieldProblem, RequestInvalid
 from docgen.glyphs import FontCoverage, GlyphCoverage
 from docgen.idempotency import MAX_KEY_LENGTH, Claim, IdempotencyStore
 from docgen.indicators import Indicators
-from docgen.jobs import Delivery, DocumentRecord, JobRecord, JobStore, utcnow
+from docgen.jobs import Delivery, DocumentRecord, JobRecord, JobStatus, JobStore, utcnow
+from docgen.keys import Caller, KeyRing
+from docgen.limits import LimitStore, TenantLimits, admit_job
+from docgen.listing import JobQuery, list_jobs
 from docgen.objectstore import ObjectStore
 from docgen.queue import Enqueuer
 from docgen.resources import job_resource
 from docgen.schema import ATTACHMENT_IDS, JobRequest
-from docgen.settings import Settings, require_link_secret
+from docgen.settings import Settings, require_api_keys, require_link_secret
 from docgen.storage import LatestInput, input_key, put_latest_input
 from docgen.templates import load_catalogue
 from docgen.validation import INVALID_TITLE, MAX_BODY_BYTES, Verdict, check_job_request
 from docgen.webhooks import check_url
+from service.auth import OPEN, CallerDep, auth_middleware, caller_dependency
 from service.batches import batch_routes
 from service.documents import bundle_redirect, document_routes, redirect_to
 from service.problems import (
@@ -40,6 +46,7 @@ from service.problems import (
     on_docgen_error,
     on_http_exception,
     on_request_invalid,
+    on_tenant_limits,
     on_unexpected,
     problem,
 )
@@ -63,6 +70,7 @@ class Services(msgspec.Struct, frozen=True):
     glyphs: GlyphCoverage
     idempotency: IdempotencyStore
     batches: BatchStore
+    limits: LimitStore
 
 
 class ValidationAnswer(msgspec.Struct, frozen=True):
@@ -122,6 +130,7 @@ def _document_request_schemas(app: Litestar) -> None:
 def real_services(settings: Settings) -> Services:
     """Adapters for Redis, S3 and the dramatiq broker; nothing connects until first used."""
     require_link_secret(settings)  # the links in job answers must verify on any replica
+    require_api_keys(settings)
     import redis
     from dramatiq.brokers.redis import RedisBroker
 
@@ -129,6 +138,7 @@ def real_services(settings: Settings) -> Services:
     from docgen.heartbeat import live_workers
     from docgen.idempotency import RedisIdempotencyStore
     from docgen.jobs import RedisJobStore
+    from docgen.limits import RedisLimitStore
     from docgen.objectstore import S3Store
     from docgen.queue import DramatiqEnqueuer
 
@@ -158,6 +168,7 @@ def real_services(settings: Settings) -> Services:
         glyphs=FontCoverage(settings.converter.fontconfig_file),
         idempotency=RedisIdempotencyStore(client),
         batches=RedisBatchStore(client),
+        limits=RedisLimitStore(client),
     )
 
 
@@ -219,8 +230,13 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             422: _problem_spec("Every failing field, with warnings (see README: error codes)"),
         },
     )
-    async def create_job(request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def create_job(request: Request[Any, Any, Any], caller: CallerDep) -> Response[bytes]:
         key = idempotency_key(request)
+        tenant = caller.tenant
+        # Before validation: a runaway client should not cost a 32 MiB parse per request either.
+        await anyio.to_thread.run_sync(
+            admit_job, settings.limits, services.limits, services.jobs, tenant
+        )
         verdict = await check(request)
         job_request = verdict.request
         if job_request is not None and (refused := webhook_problems(job_request)):
@@ -233,19 +249,17 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         job_id = uuid.uuid4().hex
         if key is not None:
             claim = Claim(job_id, body_sha256)
-            earlier = await anyio.to_thread.run_sync(
-                services.idempotency.claim, settings.tenant, key, claim
-            )
+            earlier = await anyio.to_thread.run_sync(services.idempotency.claim, tenant, key, claim)
             if earlier is not None:
                 return await answer_repeat(key, earlier, body_sha256)
         notify = job_request.notify
         job = JobRecord(
             id=job_id,
-            tenant=settings.tenant,
+            tenant=tenant,
             community_id=job_request.community_id,
             year=job_request.year,
             created_at=utcnow(),
-            input_key=input_key(settings.tenant, body_sha256),
+            input_key=input_key(tenant, body_sha256),
             attachments=job_request.requested_attachments(),
             warnings=tuple(verdict.warnings),
             indicators=verdict.indicators,
@@ -271,6 +285,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                     ),
                 )
             services.jobs.create(job)
+            services.limits.add_open(job.tenant, job.id)
             for attachment in job.attachments:
                 services.enqueuer.enqueue_document(job.id, attachment)
 
@@ -278,11 +293,13 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             await anyio.to_thread.run_sync(record_and_enqueue)
         except Exception:
             if key is not None:  # nothing was made: a retry with the key must be able to make it
-                await anyio.to_thread.run_sync(services.idempotency.release, settings.tenant, key)
+                await anyio.to_thread.run_sync(services.idempotency.release, tenant, key)
             raise
         log.info(
-            "job.accepted job_id=%s community_id=%s attachments=%s warnings=%d",
+            "job.accepted job_id=%s tenant=%s key_id=%s community_id=%s attachments=%s warnings=%d",
             job.id,
+            job.tenant,
+            caller.key_id,
             job.community_id,
             ",".join(job.attachments),
             len(job.warnings),
@@ -354,13 +371,21 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             [FieldProblem("", "job.not_found", "任务不存在", "No such job")],
         )
 
+    async def visible_job(
+        caller: Caller, job_id: str
+    ) -> tuple[JobRecord, list[DocumentRecord]] | None:
+        """The job if the caller may see it: another tenant's job is as absent as none (404,
+        not 403, so that ids do not reveal that a job exists)."""
+        found = await anyio.to_thread.run_sync(services.jobs.get, job_id)
+        return found if found is not None and caller.may_see(found[0].tenant) else None
+
     @get(
         "/v1/jobs/{job_id:str}",
         summary="A job's status and its documents",
         responses={200: _JOB, 404: _problem_spec("No such job (`job.not_found`)")},
     )
-    async def get_job(job_id: FromPath[str]) -> Response[bytes]:
-        found = await anyio.to_thread.run_sync(services.jobs.get, job_id)
+    async def get_job(job_id: FromPath[str], caller: CallerDep) -> Response[bytes]:
+        found = await visible_job(caller, job_id)
         if found is None:
             return job_not_found(job_id)
         delivery = await anyio.to_thread.run_sync(services.jobs.get_delivery, job_id)
@@ -376,8 +401,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             404: _problem_spec("No such job, or no indicators recorded"),
         },
     )
-    async def get_indicators(job_id: FromPath[str]) -> Response[bytes]:
-        found = await anyio.to_thread.run_sync(services.jobs.get, job_id)
+    async def get_indicators(job_id: FromPath[str], caller: CallerDep) -> Response[bytes]:
+        found = await visible_job(caller, job_id)
         if found is None:
             return job_not_found(job_id)
         indicators = found[0].indicators
@@ -402,9 +427,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         summary="Redirect to a fresh short-lived download link",
     )
     async def download(
-        job_id: FromPath[str], attachment: FromPath[str], kind: FromPath[str]
+        job_id: FromPath[str], attachment: FromPath[str], kind: FromPath[str], caller: CallerDep
     ) -> Response[Any]:
-        found = await anyio.to_thread.run_sync(services.jobs.get, job_id)
+        found = await visible_job(caller, job_id)
         document = None
         if found is not None and kind in ("pdf", "docx", "xlsx"):
             document = next((d for d in found[1] if d.attachment == attachment), None)
@@ -420,15 +445,62 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         status_code=302,
         summary="The job's bundle: one PDF of every attachment (pdf) or every file (zip)",
     )
-    async def bundle(job_id: FromPath[str], kind: FromPath[str]) -> Response[Any]:
+    async def bundle(
+        job_id: FromPath[str], kind: FromPath[str], caller: CallerDep
+    ) -> Response[Any]:
+        if await visible_job(caller, job_id) is None:
+            return job_not_found(job_id)
         delivery = await anyio.to_thread.run_sync(services.jobs.get_delivery, job_id)
         return bundle_redirect(services, delivery.bundle, kind)
 
-    @get("/health", summary="The process is alive")
+    @get(
+        "/v1/jobs",
+        summary="The caller's jobs, newest first, in pages (`next` carries the cursor)",
+    )
+    async def list_job_page(
+        caller: CallerDep,
+        community_id: FromQuery[str | None] = None,
+        year: FromQuery[int | None] = None,
+        status: FromQuery[JobStatus | None] = None,
+        since: FromQuery[dt.datetime | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        cursor: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        query = JobQuery(community_id, year, status, since, limit, cursor)
+        try:
+            page = await anyio.to_thread.run_sync(list_jobs, services.jobs, caller.tenant, query)
+        except ValueError:
+            raise RequestInvalid(
+                400,
+                "分页游标无效 / Invalid cursor",
+                [FieldProblem("cursor", "cursor.invalid", "分页游标无效", "Invalid cursor")],
+            ) from None
+        next_link = None
+        if page.next_cursor is not None:
+            params = {
+                k: v
+                for k, v in {
+                    "community_id": community_id,
+                    "year": year,
+                    "status": status,
+                    "since": since.isoformat() if since else None,
+                    "limit": limit,
+                    "cursor": page.next_cursor,
+                }.items()
+                if v is not None
+            }
+            next_link = f"{base_url}/v1/jobs?{urlencode(params)}"
+        body = {
+            "jobs": [resource(job, documents) for job, documents in page.jobs],
+            "links": {"next": next_link},
+        }
+        return Response(msgspec.json.encode(body), media_type="application/json")
+
+    @get("/health", summary="The process is alive", opt=OPEN)
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/ready", summary="Redis, S3 and a converter answer")
+    @get("/ready", summary="Redis, S3 and a converter answer", opt=OPEN)
     async def ready() -> Response[bytes]:
         checks: dict[str, dict[str, str]] = {}
         for name, check in services.readiness.items():
@@ -453,6 +525,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         route_handlers=[
             create_job,
             validate,
+            list_job_page,
             get_job,
             get_indicators,
             download,
@@ -463,7 +536,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             *batch_routes(settings, services),
         ],
         on_startup=[load_fonts],
+        middleware=[auth_middleware(KeyRing(settings.api_keys))],
+        dependencies={"caller": caller_dependency},
         exception_handlers={
+            TenantLimits: on_tenant_limits,
             RequestInvalid: on_request_invalid,
             DocgenError: on_docgen_error,
             HTTPException: on_http_exception,

@@ -22,9 +22,11 @@ from docgen.batches import (
 )
 from docgen.errors import FieldProblem, RequestInvalid
 from docgen.jobs import utcnow
+from docgen.keys import valid_tenant
 from docgen.settings import Settings
 from docgen.typecheck import type_problems
 from docgen.webhooks import check_url
+from service.auth import CallerDep, admin_only
 from service.problems import problem
 
 __all__ = ["batch_routes"]
@@ -45,6 +47,12 @@ def _decode(body: bytes) -> BatchRequest:
     if problems:
         raise RequestInvalid(422, _INVALID, problems)
     request = msgspec.convert(raw, BatchRequest)
+    if request.tenant is not None and not valid_tenant(request.tenant):
+        raise RequestInvalid(
+            422,
+            _INVALID,
+            [FieldProblem("tenant", "tenant.invalid", "租户标识无效", "Invalid tenant")],
+        )
     if not 2023 <= request.year <= 2100:
         raise RequestInvalid(
             422,
@@ -88,8 +96,9 @@ def batch_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]:
         "/v1/batches",
         status_code=202,
         summary="Regenerate stored communities' documents (low priority); 202 with the batch",
+        guards=[admin_only],  # operators' work, over any tenant's communities
     )
-    async def start_batch(request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def start_batch(request: Request[Any, Any, Any], caller: CallerDep) -> Response[bytes]:
         batch_request = _decode(await request.body())
         if batch_request.webhook_url:
             try:
@@ -121,7 +130,8 @@ def batch_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]:
                 services.jobs,
                 services.batches,
                 batch_id,
-                settings.tenant,
+                # An operator regenerates one tenant's communities: the one named, or its own.
+                batch_request.tenant or caller.tenant,
                 batch_request,
                 utcnow(),
             )
@@ -134,7 +144,11 @@ def batch_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]:
         batch = await anyio.to_thread.run_sync(plan_and_enqueue)
         return await anyio.to_thread.run_sync(answer, batch, 202)
 
-    @get("/v1/batches/{batch_id:str}", summary="A batch's progress: done, reused, failed, ETA")
+    @get(
+        "/v1/batches/{batch_id:str}",
+        summary="A batch's progress: done, reused, failed, ETA",
+        guards=[admin_only],
+    )
     async def get_batch(batch_id: FromPath[str]) -> Response[bytes]:
         batch = await anyio.to_thread.run_sync(services.batches.get, batch_id)
         if batch is None:
@@ -144,6 +158,7 @@ def batch_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]:
     @get(
         "/v1/batches/{batch_id:str}/failures",
         summary="The failed documents of a batch with reasons (JSON, or CSV with ?format=csv)",
+        guards=[admin_only],
     )
     async def get_failures(
         batch_id: FromPath[str], request: Request[Any, Any, Any]
@@ -176,6 +191,7 @@ def batch_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]:
         "/v1/batches/{batch_id:str}/cancel",
         status_code=202,
         summary="Cancel a batch: documents not yet started are not made",
+        guards=[admin_only],
     )
     async def cancel_batch(batch_id: FromPath[str]) -> Response[bytes]:
         batch = await anyio.to_thread.run_sync(services.batches.get, batch_id)

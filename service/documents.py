@@ -18,10 +18,12 @@ from litestar.response import Redirect
 
 from docgen.errors import DocgenError, FieldProblem
 from docgen.jobs import DocumentRecord, JobRecord
+from docgen.keys import Caller
 from docgen.links import LinkGrant, shared_url, verify_link
 from docgen.schema import ATTACHMENT_IDS
 from docgen.settings import Settings
 from docgen.storage import Manifest, document_prefix, versions
+from service.auth import OPEN, CallerDep
 from service.problems import problem
 
 __all__ = ["DOWNLOAD_LINK_LIFETIME", "document_routes", "redirect_to"]
@@ -45,17 +47,28 @@ def _iso(moment: dt.datetime) -> str:
 
 def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]:
     """Route handlers over `services` (the API's `Services`): listings, versions, shared links."""
-    tenant = settings.tenant
     base = settings.public_base_url
     secret = settings.delivery.link_secret.encode()
 
-    def version_url(community_id: str, year: int, attachment: str, n: int, kind: str) -> str:
-        return (
+    def whose(caller: Caller, tenant: str | None) -> str:
+        """The tenant whose documents are read: the caller's own; an admin may name any.
+
+        A client naming another tenant reads its own (as if the parameter were absent), so the
+        answer never tells whether that tenant has the community."""
+        return tenant if tenant and caller.is_admin else caller.tenant
+
+    def version_url(
+        tenant: str, community_id: str, year: int, attachment: str, n: int, kind: str
+    ) -> str:
+        url = (
             f"{base}/v1/communities/{community_id}/documents/{attachment}/versions/{n}/{kind}"
             f"?year={year}"
         )
+        return url + f"&tenant={tenant}"
 
-    def describe(community_id: str, year: int, attachment: str, m: Manifest) -> dict[str, Any]:
+    def describe(
+        tenant: str, community_id: str, year: int, attachment: str, m: Manifest
+    ) -> dict[str, Any]:
         return {
             "attachment": attachment,
             "version": m.version,
@@ -64,7 +77,7 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
             "pages": m.pages,
             **{
                 f"{kind}_url": (
-                    version_url(community_id, year, attachment, m.version, kind)
+                    version_url(tenant, community_id, year, attachment, m.version, kind)
                     if kind in m.files
                     else None
                 )
@@ -72,20 +85,27 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
             },
         }
 
-    def history(community_id: str, year: int, attachment: str) -> list[Manifest]:
+    def history(tenant: str, community_id: str, year: int, attachment: str) -> list[Manifest]:
         return versions(services.store, document_prefix(tenant, community_id, year, attachment))
 
     @get(
         "/v1/communities/{community_id:str}/documents",
         summary="The latest version of each attachment of a community and year",
     )
-    async def latest_documents(community_id: FromPath[str], year: FromQuery[int]) -> dict[str, Any]:
+    async def latest_documents(
+        community_id: FromPath[str],
+        year: FromQuery[int],
+        caller: CallerDep,
+        tenant: FromQuery[str | None] = None,
+    ) -> dict[str, Any]:
+        owner = whose(caller, tenant)
+
         def read() -> list[dict[str, Any]]:
             out = []
             for attachment in ATTACHMENT_IDS:
-                found = history(community_id, year, attachment)
+                found = history(owner, community_id, year, attachment)
                 if found:
-                    out.append(describe(community_id, year, attachment, found[-1]))
+                    out.append(describe(owner, community_id, year, attachment, found[-1]))
             return out
 
         documents = await anyio.to_thread.run_sync(read)
@@ -96,23 +116,28 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
         summary="Every version of one attachment, with its manifest",
     )
     async def version_history(
-        community_id: FromPath[str], attachment: FromPath[str], year: FromQuery[int]
+        community_id: FromPath[str],
+        attachment: FromPath[str],
+        year: FromQuery[int],
+        caller: CallerDep,
+        tenant: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         if attachment not in ATTACHMENT_IDS:
             return _not_found(f"No attachment {attachment}")
-        found = await anyio.to_thread.run_sync(history, community_id, year, attachment)
+        owner = whose(caller, tenant)
+        found = await anyio.to_thread.run_sync(history, owner, community_id, year, attachment)
         body = {
             "community_id": community_id,
             "year": year,
             "attachment": attachment,
             "versions": [
-                {**describe(community_id, year, attachment, m), "manifest": m} for m in found
+                {**describe(owner, community_id, year, attachment, m), "manifest": m} for m in found
             ],
         }
         return Response(msgspec.json.encode(body), media_type="application/json")
 
     def stored(
-        community_id: str, year: int, attachment: str, number: int, kind: str
+        tenant: str, community_id: str, year: int, attachment: str, number: int, kind: str
     ) -> tuple[str, str] | None:
         """(key, file name) of one file of one version, if it exists."""
         if attachment not in ATTACHMENT_IDS or kind not in KINDS:
@@ -137,8 +162,13 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
         number: FromPath[int],
         kind: FromPath[str],
         year: FromQuery[int],
+        caller: CallerDep,
+        tenant: FromQuery[str | None] = None,
     ) -> Response[Any]:
-        found = await anyio.to_thread.run_sync(stored, community_id, year, attachment, number, kind)
+        owner = whose(caller, tenant)
+        found = await anyio.to_thread.run_sync(
+            stored, owner, community_id, year, attachment, number, kind
+        )
         if found is None:
             return _not_found(f"No {kind} of {attachment} v{number}")
         return redirect_to(services, *found)
@@ -173,7 +203,9 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
             return None
         return grant, job, documents
 
-    @get("/v1/shared/{token:str}", summary="What a signed link shows: the job's documents")
+    @get(
+        "/v1/shared/{token:str}", summary="What a signed link shows: the job's documents", opt=OPEN
+    )
     async def shared_job(token: FromPath[str]) -> Response[bytes]:
         found = await anyio.to_thread.run_sync(granted_job, token)
         if isinstance(found, DocgenError):
@@ -187,7 +219,7 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
             for doc in documents:
                 earlier = [
                     m
-                    for m in history(job.community_id, job.year, doc.attachment)
+                    for m in history(job.tenant, job.community_id, job.year, doc.attachment)
                     if doc.version is not None and m.version < doc.version
                 ]
                 out.append(
@@ -248,6 +280,7 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
         "/v1/shared/{token:str}/documents/{attachment:str}/{kind:str}",
         status_code=302,
         summary="A file of the job's version, through a signed link",
+        opt=OPEN,
     )
     async def shared_document(
         token: FromPath[str], attachment: FromPath[str], kind: FromPath[str]
@@ -265,6 +298,7 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
         "/v1/shared/{token:str}/versions/{attachment:str}/{number:int}/{kind:str}",
         status_code=302,
         summary="A file of an earlier version, through a signed link",
+        opt=OPEN,
     )
     async def shared_version(
         token: FromPath[str], attachment: FromPath[str], number: FromPath[int], kind: FromPath[str]
@@ -278,7 +312,7 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
             return _not_found(f"No version {number} of {attachment} for this link")
         _, job, _ = found  # type: ignore[misc]
         file = await anyio.to_thread.run_sync(
-            stored, job.community_id, job.year, attachment, number, kind
+            stored, job.tenant, job.community_id, job.year, attachment, number, kind
         )
         if file is None:
             return _not_found(f"No {kind} of {attachment} v{number}")
@@ -288,6 +322,7 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
         "/v1/shared/{token:str}/bundle/{kind:str}",
         status_code=302,
         summary="The job's bundle (one PDF, or a ZIP of every file), through a signed link",
+        opt=OPEN,
     )
     async def shared_bundle(token: FromPath[str], kind: FromPath[str]) -> Response[Any]:
         found = await anyio.to_thread.run_sync(granted_job, token)

@@ -9,12 +9,14 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 from docgen.errors import DocgenError, FieldProblem, RequestInvalid
+from docgen.limits import TenantLimits
 
 __all__ = [
     "Problem",
     "on_docgen_error",
     "on_http_exception",
     "on_request_invalid",
+    "on_tenant_limits",
     "on_unexpected",
     "problem",
 ]
@@ -42,6 +44,7 @@ _TITLES = {
     405: "不支持的请求方法 / Method not allowed",
     413: "请求体过大（上限 32 MiB） / Request body too large (limit 32 MiB)",
     409: "请求冲突 / Conflict",
+    429: "请求过多，请稍后重试 / Too many requests",
     415: "不支持的媒体类型 / Unsupported media type",
     422: "请求数据未通过校验 / Request validation failed",
     503: "服务暂不可用，请稍后重试 / Service unavailable, retry later",
@@ -81,6 +84,16 @@ def on_request_invalid(_: Request, exc: RequestInvalid) -> Response[bytes]:
     if len(exc.problems) > 1:
         detail += f"（另有 {len(exc.problems) - 1} 项，见 errors）"
     return problem(exc.status, detail, exc.problems, exc.title, warnings=exc.warnings)
+
+
+def on_tenant_limits(_: Request, exc: TenantLimits) -> Response[bytes]:
+    error = exc.error
+    return problem(
+        429,
+        f"{error.message} / {error.message_en}",
+        [FieldProblem("", error.code, error.message, error.message_en)],
+        headers={"Retry-After": str(exc.retry_after_s)},
+    )
 
 
 def on_docgen_error(request: Request, exc: DocgenError) -> Response[bytes]:

@@ -12,6 +12,7 @@ from docgen.errors import DocgenError
 from docgen.glyphs import GlyphCoverage
 from docgen.idempotency import MemoryIdempotencyStore
 from docgen.jobs import MemoryJobStore
+from docgen.limits import MemoryLimitStore
 from docgen.objectstore import MemoryStore
 from docgen.queue import ListEnqueuer
 from docgen.schema import ATTACHMENT_IDS
@@ -52,10 +53,12 @@ class ApiFakes(msgspec.Struct):
     enqueuer: ListEnqueuer
     store: MemoryStore
     s3_up: list[bool]
+    limits: MemoryLimitStore
 
 
 def api_fakes(glyphs: GlyphCoverage) -> ApiFakes:
     jobs, store, enqueuer, s3_up = MemoryJobStore(), MemoryStore(), ListEnqueuer(), [True]
+    limits = MemoryLimitStore()
 
     def s3_ready() -> None:
         if not s3_up[0]:
@@ -70,5 +73,6 @@ def api_fakes(glyphs: GlyphCoverage) -> ApiFakes:
         glyphs,
         MemoryIdempotencyStore(),
         MemoryBatchStore(),
+        limits,
     )
-    return ApiFakes(services, jobs, enqueuer, store, s3_up)
+    return ApiFakes(services, jobs, enqueuer, store, s3_up, limits)

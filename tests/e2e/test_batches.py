@@ -23,6 +23,7 @@ import httpx
 import pytest
 from docx import Document
 
+from docgen.keys import DEV_KEYS_JSON
 from docgen.processes import ManagedProcess, free_port, wait_until
 from docgen.webhooks import verify
 from tests.conftest import S3Server
@@ -32,6 +33,9 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 COMMUNITIES = 20
 WEBHOOK_SECRET = "batch webhook secret"
+# The platform (tenant `dev`) submits; the operator (an admin key) regenerates its communities.
+CLIENT = {"Authorization": "Bearer dev-client-key"}
+ADMIN = {"X-API-Key": "dev-admin-key"}
 
 
 class Service:
@@ -108,6 +112,7 @@ def service(
         "DOCGEN_WEBHOOK_ALLOW_PRIVATE": "true",
         # A killed worker's messages come back after 5 s instead of 60 s.
         "DOCGEN_REDELIVERY_AFTER": "5",
+        "DOCGEN_API_KEYS": DEV_KEYS_JSON,
     }
     running = Service(env, tmp_path_factory.mktemp("batch-logs"))
     yield running
@@ -135,7 +140,9 @@ def changed_templates(folder: Path) -> Path:
 def wait_for_batch(url: str, batch_id: str, timeout_s: float = 300) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        batch: dict[str, Any] = httpx.get(f"{url}/v1/batches/{batch_id}", timeout=10).json()
+        batch: dict[str, Any] = httpx.get(
+            f"{url}/v1/batches/{batch_id}", headers=ADMIN, timeout=10
+        ).json()
         if batch["total"] and batch["running"] == 0 and batch["queued"] == 0:
             return batch
         time.sleep(0.5)  # polling interval
@@ -146,6 +153,7 @@ def versions(url: str, community_id: str) -> list[int]:
     listed = httpx.get(
         f"{url}/v1/communities/{community_id}/documents/industry_analysis/versions",
         params={"year": 2026},
+        headers=CLIENT,
         timeout=10,
     ).json()["versions"]
     return [v["version"] for v in listed]
@@ -165,12 +173,15 @@ def stored(service: Service, sample_bytes: bytes) -> list[str]:
         if n % 2:  # half of them recommended by another province, their lead enterprise's
             body["community"]["recommending_province"] = "北京市"
             body["community"]["lead_enterprise"]["province"] = "北京市"
-        answer = httpx.post(f"{service.url}/v1/jobs", json=body, timeout=30)
+        answer = httpx.post(f"{service.url}/v1/jobs", json=body, headers=CLIENT, timeout=30)
         assert answer.status_code == 202, answer.text
         locations.append(answer.headers["location"])
 
     def all_done() -> bool:
-        return all(httpx.get(loc, timeout=5).json()["status"] == "succeeded" for loc in locations)
+        return all(
+            httpx.get(loc, headers=CLIENT, timeout=5).json()["status"] == "succeeded"
+            for loc in locations
+        )
 
     wait_until(all_done, 300, "the stored communities")
     return ids
@@ -179,14 +190,20 @@ def stored(service: Service, sample_bytes: bytes) -> list[str]:
 def test_a_batch_over_stored_communities_completes_and_a_second_run_reuses_everything(
     service: Service, stored: list[str]
 ) -> None:
-    request = {"year": 2026, "filter": {"community_ids": stored}, "reason": "年度复核"}
-    started = httpx.post(f"{service.url}/v1/batches", json=request, timeout=30)
+    request = {
+        "year": 2026,
+        "tenant": "dev",
+        "filter": {"community_ids": stored},
+        "reason": "年度复核",
+    }
+    started = httpx.post(f"{service.url}/v1/batches", json=request, headers=ADMIN, timeout=30)
     assert started.status_code == 202, started.text
     first = wait_for_batch(service.url, started.json()["id"])
     assert (first["state"], first["total"], first["failed"]) == ("finished", COMMUNITIES, 0)
     assert first["reused"] == COMMUNITIES  # nothing changed since the jobs
     second = wait_for_batch(
-        service.url, httpx.post(f"{service.url}/v1/batches", json=request).json()["id"]
+        service.url,
+        httpx.post(f"{service.url}/v1/batches", json=request, headers=ADMIN).json()["id"],
     )
     assert (second["reused"], second["done"]) == (COMMUNITIES, 0)
 
@@ -203,14 +220,15 @@ def test_a_changed_template_regenerates_all_even_when_the_worker_is_killed_midwa
     service.start_worker(templates, "worker-new-template")
     request = {
         "year": 2026,
+        "tenant": "dev",
         "filter": {"community_ids": stored},
         "reason": "模板修订",
         "webhook_url": webhooks.url,
     }
-    batch_id = httpx.post(f"{service.url}/v1/batches", json=request).json()["id"]
+    batch_id = httpx.post(f"{service.url}/v1/batches", json=request, headers=ADMIN).json()["id"]
 
     def some_done() -> bool:
-        return httpx.get(f"{service.url}/v1/batches/{batch_id}").json()["done"] >= 3
+        return httpx.get(f"{service.url}/v1/batches/{batch_id}", headers=ADMIN).json()["done"] >= 3
 
     wait_until(some_done, 120, "the batch under way")
     assert service.worker is not None
@@ -240,20 +258,25 @@ def test_a_province_filter_and_cancelling_a_forced_batch(
 ) -> None:
     request = {
         "year": 2026,
+        "tenant": "dev",
         "filter": {"provinces": ["北京市"], "community_ids": stored},
         "force": True,
     }
-    started = httpx.post(f"{service.url}/v1/batches", json=request).json()
+    started = httpx.post(f"{service.url}/v1/batches", json=request, headers=ADMIN).json()
     assert started["communities"] == COMMUNITIES // 2
-    cancelled = httpx.post(f"{service.url}/v1/batches/{started['id']}/cancel").json()
+    cancelled = httpx.post(f"{service.url}/v1/batches/{started['id']}/cancel", headers=ADMIN).json()
     assert cancelled["state"] == "cancelled"
     batch = wait_for_batch(service.url, started["id"])
     assert batch["state"] == "cancelled" and batch["failed"] >= 1
     assert batch["done"] + batch["failed"] == COMMUNITIES // 2
-    failures = httpx.get(f"{service.url}/v1/batches/{started['id']}/failures").json()["failures"]
+    failures = httpx.get(
+        f"{service.url}/v1/batches/{started['id']}/failures", headers=ADMIN
+    ).json()["failures"]
     assert {f["code"] for f in failures} == {"batch.cancelled"}
     csv_text = httpx.get(
-        f"{service.url}/v1/batches/{started['id']}/failures", params={"format": "csv"}
+        f"{service.url}/v1/batches/{started['id']}/failures",
+        params={"format": "csv"},
+        headers=ADMIN,
     ).text
     assert csv_text.lstrip("\ufeff").startswith("community_id,attachment,code")
     assert csv_text.count("batch.cancelled") == len(failures)

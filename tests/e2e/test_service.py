@@ -24,6 +24,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
+from docgen.keys import DEV_KEYS_JSON
 from docgen.links import LinkGrant, sign_link
 from docgen.processes import ManagedProcess, free_port, wait_until
 from docgen.webhooks import verify
@@ -77,6 +78,7 @@ def api_url(
         "DOCGEN_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "DOCGEN_WEBHOOK_ALLOW_HTTP": "true",
         "DOCGEN_WEBHOOK_ALLOW_PRIVATE": "true",
+        "DOCGEN_API_KEYS": DEV_KEYS_JSON,
     }
     docgen = [sys.executable, "-m", "commands.main"]
     root = Path(__file__).resolve().parents[2]
@@ -139,8 +141,31 @@ def test_a_posted_sample_becomes_downloadable_pdfs_with_every_value(
             assert "filename*=UTF-8''" in download.headers["Content-Disposition"]
         assert pdf.startswith(b"%PDF")
         assert missing_values(pdf, expected_values(sample, document["attachment"])) == []
-        docx = httpx.get(document["docx_url"], follow_redirects=True)
+        docx = httpx.get(document["docx_url"], headers=AUTH, follow_redirects=True)
         assert docx.content.startswith(b"PK")
+
+
+def test_another_tenant_sees_none_of_a_job_and_no_key_is_a_401(
+    api_url: str, sample_dict: dict[str, Any]
+) -> None:
+    sample_dict["attachments"] = ["industry_analysis"]
+    posted = httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH, timeout=30)
+    job = wait_for_job(api_url, posted.headers["location"])
+    other = {"X-API-Key": "dev-other-key"}
+    community = f"{api_url}/v1/communities/{sample_dict['community_id']}/documents"
+    for url in (
+        posted.headers["location"],
+        job["documents"][0]["pdf_url"],
+        f"{community}/industry_analysis/versions/1/pdf?year={sample_dict['year']}",
+    ):
+        assert httpx.get(url, headers=other).status_code == 404, url
+        assert httpx.get(url).status_code == 401, url
+    listed = httpx.get(community, params={"year": sample_dict["year"]}, headers=other).json()
+    assert listed["documents"] == []
+    mine = httpx.get(
+        f"{api_url}/v1/jobs", params={"community_id": job["community_id"]}, headers=AUTH
+    )
+    assert job["id"] in [j["id"] for j in mine.json()["jobs"]]
 
 
 def test_the_same_data_again_reuses_the_stored_versions(
