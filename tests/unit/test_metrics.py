@@ -83,7 +83,10 @@ def test_a_started_batch_counts_its_planned_documents(
     client: TestClient[Any], fakes: Fakes, sample_bytes: bytes
 ) -> None:
     assert client.post("/v1/jobs", content=sample_bytes).status_code == 202
-    assert client.post("/v1/batches", json={"year": 2026, "tenant": "dev"}, headers=ADMIN).status_code == 202
+    assert (
+        client.post("/v1/batches", json={"year": 2026, "tenant": "dev"}, headers=ADMIN).status_code
+        == 202
+    )
     text = client.get("/metrics", headers=ADMIN).text
     assert sample(text, 'docgen_batches_total{state="started"}') == 1
     assert sample(text, "docgen_batch_documents_planned_total") == 5
