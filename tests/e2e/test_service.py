@@ -384,3 +384,39 @@ def test_concurrent_jobs_for_one_community_get_consecutive_versions(
         headers=AUTH,
     ).json()["documents"]
     assert [(d["attachment"], d["version"]) for d in latest] == [("annual_report", 4)]
+
+
+def _scrape(api_url: str) -> dict[str, float]:
+    answer = httpx.get(f"{api_url}/metrics", headers={"Authorization": "Bearer dev-admin-key"})
+    assert answer.status_code == 200, answer.text
+    return {
+        series: float(value)
+        for series, _, value in (
+            line.rpartition(" ") for line in answer.text.splitlines() if not line.startswith("#")
+        )
+    }
+
+
+def test_metrics_move_when_a_job_runs(api_url: str, sample_dict: dict[str, Any]) -> None:
+    sample_dict["attachments"] = ["annual_report"]
+    # Data no other test sends: a new version, so a real conversion.
+    sample_dict["annual_report"]["problems"] = f"指标测试的问题描述 {time.time_ns()}。"
+    before = _scrape(api_url)
+    assert httpx.get(f"{api_url}/metrics", headers=AUTH).status_code == 403
+    posted = httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH, timeout=30)
+    assert wait_for_job(api_url, posted.headers["location"])["status"] == "succeeded"
+    conversions = "docgen_conversion_duration_seconds_count"
+    # The pool's counts arrive with the worker's next heartbeat (every 5 s).
+    wait_until(
+        lambda: _scrape(api_url)[conversions] > before[conversions], 30, "a heartbeat's counts"
+    )
+    after = _scrape(api_url)
+    for series in (
+        'docgen_jobs_total{status="accepted"}',
+        'docgen_jobs_total{status="succeeded"}',
+        'docgen_documents_total{outcome="succeeded",queue="render"}',
+        'docgen_http_requests_total{method="POST",route="/v1/jobs",status="202"}',
+    ):
+        assert after[series] == before.get(series, 0) + 1, series
+    assert after["docgen_workers"] >= 1
+    assert after['docgen_queue_messages{queue="render",state="waiting"}'] >= 0
