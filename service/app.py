@@ -29,6 +29,7 @@ from docgen.jobs import Delivery, DocumentRecord, JobRecord, JobStatus, JobStore
 from docgen.keys import Caller, KeyRing
 from docgen.limits import LimitStore, TenantLimits, admit_job
 from docgen.listing import JobQuery, list_jobs
+from docgen.logs import about_job
 from docgen.metrics import HttpMetrics
 from docgen.objectstore import ObjectStore
 from docgen.queue import Enqueuer
@@ -302,7 +303,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             services.metrics.counters.add("docgen_jobs_total", {"status": "accepted"})
 
         try:
-            await anyio.to_thread.run_sync(record_and_enqueue)
+            # The thread gets a copy of this context: its lines (S3, Redis) name the job too.
+            with about_job(job.id, job.tenant):
+                await anyio.to_thread.run_sync(record_and_enqueue)
         except Exception:
             if key is not None:  # nothing was made: a retry with the key must be able to make it
                 await anyio.to_thread.run_sync(services.idempotency.release, tenant, key)
@@ -561,6 +564,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             Exception: on_unexpected,
         },
         request_max_body_size=MAX_BODY_BYTES,
+        # The process configures logging (docgen.logs): Litestar's own config would replace it.
+        logging_config=None,
         openapi_config=OpenAPIConfig(
             title="行业产教融合共同体文档服务 / docgen", version="0.1.0", path="/schema"
         ),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 
 import dramatiq
 import msgspec
@@ -20,6 +22,7 @@ from docgen.delivery import batch_done, deliver, deliver_batch_webhook, finish_j
 from docgen.errors import DocgenError
 from docgen.heartbeat import Heartbeat, publish_heartbeat
 from docgen.jobs import RedisJobStore, job_status
+from docgen.logs import about_job
 from docgen.metrics import Counters, RedisCounters
 from docgen.objectstore import S3Store
 from docgen.pipeline import Workshop, produce_document
@@ -66,6 +69,17 @@ def register_actors(
     """
     attempts = settings.delivery.max_attempts
     batches = workshop.batches
+
+    def job_actor(work: Callable[..., None]) -> Callable[..., None]:
+        """Every line logged while the actor works names its job and the job's tenant."""
+
+        @functools.wraps(work)
+        def about(job_id: str, *args: str) -> None:
+            found = workshop.jobs.get(job_id)
+            with about_job(job_id, found[0].tenant if found else "?"):
+                work(job_id, *args)
+
+        return about
 
     def produce_in(queue: str, shop: Workshop, job_id: str, attachment: str) -> None:
         try:
@@ -132,7 +146,7 @@ def register_actors(
             counters.add("docgen_notifications_total", {"channel": channel, "outcome": note.status})
 
     dramatiq.actor(
-        produce,
+        job_actor(produce),
         actor_name=PRODUCE_DOCUMENT,
         queue_name=RENDER_QUEUE,
         broker=broker,
@@ -141,7 +155,7 @@ def register_actors(
         max_backoff=30_000,
     )
     dramatiq.actor(
-        produce_batch,
+        job_actor(produce_batch),
         actor_name=PRODUCE_BATCH_DOCUMENT,
         queue_name=BATCH_QUEUE,
         broker=broker,
@@ -159,7 +173,7 @@ def register_actors(
         max_backoff=120_000,
     )
     dramatiq.actor(
-        finish,
+        job_actor(finish),
         actor_name=FINISH_JOB,
         queue_name=NOTIFY_QUEUE,
         broker=broker,
@@ -169,7 +183,7 @@ def register_actors(
     )
     # Mail relays and platforms go down for minutes: attempts spread over ≈ 2 s … 2 min.
     dramatiq.actor(
-        tell,
+        job_actor(tell),
         actor_name=DELIVER,
         queue_name=NOTIFY_QUEUE,
         broker=broker,
