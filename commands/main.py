@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
 from commands.batch import add_batch_commands, run_batch_command
 from commands.keys import add_key_commands, run_key_command
+from docgen.logs import configure_logging
 from docgen.settings import Settings, SettingsError, load_settings
 
 
@@ -48,8 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    # The local commands (render, jobs, up) talk to a person; the services to a log collector.
+    configure_logging(
+        settings.log_level,
+        settings.log_format if args.command in ("serve", "worker") else "text",
     )
 
     try:

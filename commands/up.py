@@ -55,6 +55,8 @@ def run_up(state_dir: Path, port: int) -> int:
             "DOCGEN_LINK_SECRET": os.environ.get(
                 "DOCGEN_LINK_SECRET", link_file.read_text("utf-8").strip()
             ),
+            # A person reads these logs (.run/*.log): text unless asked otherwise.
+            "DOCGEN_LOG_FORMAT": os.environ.get("DOCGEN_LOG_FORMAT", "text"),
         }
         # Unless keys are configured, the three documented development keys (README).
         dev_keys = not (os.environ.get("DOCGEN_API_KEYS") or os.environ.get("DOCGEN_API_KEYS_FILE"))

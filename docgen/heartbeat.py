@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from docgen.jobs import redis_errors
+from docgen.pool import PoolStats
 
 __all__ = ["HEARTBEAT_TTL_S", "Heartbeat", "live_workers", "publish_heartbeat"]
 
@@ -18,6 +19,9 @@ class Heartbeat(msgspec.Struct, frozen=True):
     host: str
     converters_ready: int
     converters_total: int
+    # The pool's counts since the worker started, for /metrics on the API's host (None: the
+    # worker uses converters elsewhere, or is older than metrics).
+    pool: PoolStats | None = None
 
 
 def publish_heartbeat(redis: Any, beat: Heartbeat, prefix: str = "docgen") -> None:

@@ -222,6 +222,11 @@ class ConverterPool(Converter):
         with self._lock:
             return [i.process.process.pid for i in self._instances.values() if i is not None]
 
+    def stats_snapshot(self) -> PoolStats:
+        """A copy of the counts, consistent (taken under the lock the conversions update)."""
+        with self._lock:
+            return msgspec.structs.replace(self.stats, buckets=dict(self.stats.buckets))
+
     def busy_pids(self) -> list[int]:
         """Process group ids of the instances converting right now."""
         with self._changed:

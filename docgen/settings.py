@@ -9,6 +9,7 @@ from pathlib import Path
 import msgspec
 
 from docgen.keys import ApiKey, key_problems, parse_key_lines
+from docgen.logs import LogFormat
 from docgen.mail import SmtpSettings
 
 __all__ = [
@@ -79,6 +80,7 @@ class Settings(msgspec.Struct, frozen=True):
     api_keys: tuple[ApiKey, ...]
     templates_dir: str
     log_level: str
+    log_format: LogFormat  # json (one object a line, for collectors) or text (people)
     redelivery_after_s: float  # a killed worker's messages come back after this
 
 
@@ -173,6 +175,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not (Path(templates_dir) / "manifest.json").is_file():
         problems.append(f"DOCGEN_TEMPLATES_DIR={templates_dir!r}: no manifest.json there")
 
+    log_format = text("DOCGEN_LOG_FORMAT", "json").lower()
+    if log_format not in ("json", "text"):
+        problems.append(f"DOCGEN_LOG_FORMAT={log_format!r}: expected json or text")
+        log_format = "json"
+
     settings = Settings(
         redis_url=text("DOCGEN_REDIS_URL", "redis://127.0.0.1:6379/0"),
         s3=S3Settings(
@@ -210,6 +217,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         api_keys=_api_keys(env, problems),
         templates_dir=templates_dir,
         log_level=text("DOCGEN_LOG_LEVEL", "INFO").upper(),
+        log_format=log_format,  # type: ignore[arg-type]  # checked above
         # dramatiq's default; shorter means a slow conversion may be delivered twice (harmless:
         # documents are idempotent), longer means a crash delays the work it held.
         redelivery_after_s=number("DOCGEN_REDELIVERY_AFTER", 60.0),

@@ -29,6 +29,8 @@ from docgen.jobs import Delivery, DocumentRecord, JobRecord, JobStatus, JobStore
 from docgen.keys import Caller, KeyRing
 from docgen.limits import LimitStore, TenantLimits, admit_job
 from docgen.listing import JobQuery, list_jobs
+from docgen.logs import about_job
+from docgen.metrics import HttpMetrics
 from docgen.objectstore import ObjectStore
 from docgen.queue import Enqueuer
 from docgen.resources import job_resource
@@ -41,6 +43,7 @@ from docgen.webhooks import check_url
 from service.auth import OPEN, CallerDep, auth_middleware, caller_dependency
 from service.batches import batch_routes
 from service.documents import bundle_redirect, document_routes, redirect_to
+from service.metrics import MetricsSources, RequestTiming, metrics_route
 from service.problems import (
     Problem,
     on_docgen_error,
@@ -71,6 +74,7 @@ class Services(msgspec.Struct, frozen=True):
     idempotency: IdempotencyStore
     batches: BatchStore
     limits: LimitStore
+    metrics: MetricsSources
 
 
 class ValidationAnswer(msgspec.Struct, frozen=True):
@@ -139,8 +143,9 @@ def real_services(settings: Settings) -> Services:
     from docgen.idempotency import RedisIdempotencyStore
     from docgen.jobs import RedisJobStore
     from docgen.limits import RedisLimitStore
+    from docgen.metrics import RedisCounters, redis_queue_depths
     from docgen.objectstore import S3Store
-    from docgen.queue import DramatiqEnqueuer
+    from docgen.queue import BATCH_QUEUE, NOTIFY_QUEUE, RENDER_QUEUE, DramatiqEnqueuer
 
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
     store = S3Store(settings.s3)
@@ -169,6 +174,13 @@ def real_services(settings: Settings) -> Services:
         idempotency=RedisIdempotencyStore(client),
         batches=RedisBatchStore(client),
         limits=RedisLimitStore(client),
+        metrics=MetricsSources(
+            counters=RedisCounters(client),
+            queue_depths=lambda: redis_queue_depths(
+                client, (RENDER_QUEUE, BATCH_QUEUE, NOTIFY_QUEUE), broker.namespace
+            ),
+            workers=lambda: live_workers(client),
+        ),
     )
 
 
@@ -288,9 +300,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             services.limits.add_open(job.tenant, job.id)
             for attachment in job.attachments:
                 services.enqueuer.enqueue_document(job.id, attachment)
+            services.metrics.counters.add("docgen_jobs_total", {"status": "accepted"})
 
         try:
-            await anyio.to_thread.run_sync(record_and_enqueue)
+            # The thread gets a copy of this context: its lines (S3, Redis) name the job too.
+            with about_job(job.id, job.tenant):
+                await anyio.to_thread.run_sync(record_and_enqueue)
         except Exception:
             if key is not None:  # nothing was made: a retry with the key must be able to make it
                 await anyio.to_thread.run_sync(services.idempotency.release, tenant, key)
@@ -521,6 +536,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         # submitter's request.
         await anyio.to_thread.run_sync(lambda: services.glyphs.available)
 
+    http_metrics = HttpMetrics()  # this process's requests; one per app, not global
     app = Litestar(
         route_handlers=[
             create_job,
@@ -534,9 +550,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             ready,
             *document_routes(settings, services),
             *batch_routes(settings, services),
+            metrics_route(services.metrics, http_metrics),
         ],
         on_startup=[load_fonts],
-        middleware=[auth_middleware(KeyRing(settings.api_keys))],
+        # Timing first: it sees the answers of authentication too.
+        middleware=[RequestTiming(http_metrics), auth_middleware(KeyRing(settings.api_keys))],
         dependencies={"caller": caller_dependency},
         exception_handlers={
             TenantLimits: on_tenant_limits,
@@ -546,6 +564,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             Exception: on_unexpected,
         },
         request_max_body_size=MAX_BODY_BYTES,
+        # The process configures logging (docgen.logs): Litestar's own config would replace it.
+        logging_config=None,
         openapi_config=OpenAPIConfig(
             title="行业产教融合共同体文档服务 / docgen", version="0.1.0", path="/schema"
         ),

@@ -135,10 +135,15 @@ def batch_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]:
                 batch_request,
                 utcnow(),
             )
+            planned = 0
             for job_id in batch.job_ids:
                 found = services.jobs.get(job_id)
                 for doc in found[1] if found else []:
                     services.enqueuer.enqueue_batch_document(job_id, doc.attachment)
+                    planned += 1
+            counters = services.metrics.counters
+            counters.add("docgen_batches_total", {"state": "started"})
+            counters.add("docgen_batch_documents_planned_total", {}, planned)
             return batch
 
         batch = await anyio.to_thread.run_sync(plan_and_enqueue)

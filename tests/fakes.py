@@ -13,10 +13,12 @@ from docgen.glyphs import GlyphCoverage
 from docgen.idempotency import MemoryIdempotencyStore
 from docgen.jobs import MemoryJobStore
 from docgen.limits import MemoryLimitStore
+from docgen.metrics import MemoryCounters
 from docgen.objectstore import MemoryStore
 from docgen.queue import ListEnqueuer
 from docgen.schema import ATTACHMENT_IDS
 from service.app import Services
+from service.metrics import MetricsSources
 
 
 def blank_pdf(pages: int = 1) -> bytes:
@@ -54,11 +56,13 @@ class ApiFakes(msgspec.Struct):
     store: MemoryStore
     s3_up: list[bool]
     limits: MemoryLimitStore
+    counters: MemoryCounters
 
 
 def api_fakes(glyphs: GlyphCoverage) -> ApiFakes:
     jobs, store, enqueuer, s3_up = MemoryJobStore(), MemoryStore(), ListEnqueuer(), [True]
     limits = MemoryLimitStore()
+    counters = MemoryCounters()
 
     def s3_ready() -> None:
         if not s3_up[0]:
@@ -74,5 +78,6 @@ def api_fakes(glyphs: GlyphCoverage) -> ApiFakes:
         MemoryIdempotencyStore(),
         MemoryBatchStore(),
         limits,
+        MetricsSources(counters, lambda: {("render", "waiting"): len(enqueuer.messages)}, list),
     )
-    return ApiFakes(services, jobs, enqueuer, store, s3_up, limits)
+    return ApiFakes(services, jobs, enqueuer, store, s3_up, limits, counters)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 
 import dramatiq
 import msgspec
@@ -17,8 +19,11 @@ from dramatiq.middleware import CurrentMessage
 from docgen.batches import RedisBatchStore
 from docgen.convert import Converter, UnoserverConverter
 from docgen.delivery import batch_done, deliver, deliver_batch_webhook, finish_job, job_done
+from docgen.errors import DocgenError
 from docgen.heartbeat import Heartbeat, publish_heartbeat
-from docgen.jobs import RedisJobStore
+from docgen.jobs import RedisJobStore, job_status
+from docgen.logs import about_job
+from docgen.metrics import Counters, RedisCounters
 from docgen.objectstore import S3Store
 from docgen.pipeline import Workshop, produce_document
 from docgen.pool import ConverterPool, PoolSettings
@@ -55,6 +60,7 @@ def register_actors(
     workshop: Workshop,
     settings: Settings,
     enqueuer: Enqueuer,
+    counters: Counters,
     batch_workshop: Workshop | None = None,
 ) -> None:
     """Thin actors over docgen's functions; each is safe to run twice for one message.
@@ -64,25 +70,44 @@ def register_actors(
     attempts = settings.delivery.max_attempts
     batches = workshop.batches
 
-    def produce(job_id: str, attachment: str) -> None:
-        produce_document(
-            workshop,
-            job_id,
-            attachment,  # type: ignore[arg-type]
-            final_attempt=_retries() >= MAX_RETRIES,
-        )
-        if job_done(workshop, job_id):
+    def job_actor(work: Callable[..., None]) -> Callable[..., None]:
+        """Every line logged while the actor works names its job and the job's tenant."""
+
+        @functools.wraps(work)
+        def about(job_id: str, *args: str) -> None:
+            found = workshop.jobs.get(job_id)
+            with about_job(job_id, found[0].tenant if found else "?"):
+                work(job_id, *args)
+
+        return about
+
+    def produce_in(queue: str, shop: Workshop, job_id: str, attachment: str) -> None:
+        try:
+            done = produce_document(
+                shop,
+                job_id,
+                attachment,  # type: ignore[arg-type]
+                final_attempt=_retries() >= MAX_RETRIES,
+            )
+        except Exception:
+            counters.add("docgen_documents_total", {"queue": queue, "outcome": "retried"})
+            raise
+        # A message redelivered after its document was recorded counts twice: rare (a worker
+        # killed between recording and acknowledging), and cheaper than a claim per document.
+        if done is not None and done.status in ("succeeded", "failed"):
+            outcome = "reused" if done.reused else done.status
+            counters.add("docgen_documents_total", {"queue": queue, "outcome": outcome})
+        if job_done(workshop, job_id):  # True once per job: counted exactly once
+            found = workshop.jobs.get(job_id)
+            if found is not None:
+                counters.add("docgen_jobs_total", {"status": job_status(found[1])})
             enqueuer.enqueue_finish(job_id)
 
+    def produce(job_id: str, attachment: str) -> None:
+        produce_in(RENDER_QUEUE, workshop, job_id, attachment)
+
     def produce_batch(job_id: str, attachment: str) -> None:
-        produce_document(
-            batch_workshop or workshop,
-            job_id,
-            attachment,  # type: ignore[arg-type]
-            final_attempt=_retries() >= MAX_RETRIES,
-        )
-        if job_done(workshop, job_id):
-            enqueuer.enqueue_finish(job_id)
+        produce_in(BATCH_QUEUE, batch_workshop or workshop, job_id, attachment)
 
     def finish(job_id: str) -> None:
         for channel, target in finish_job(workshop, job_id):
@@ -90,6 +115,7 @@ def register_actors(
         found = workshop.jobs.get(job_id)
         batch_id = found[0].batch_id if found else None
         if batch_id and batches and batch_done(workshop, batches, batch_id):
+            counters.add("docgen_batches_total", {"state": "finished"})
             enqueuer.enqueue_batch_finish(batch_id)
 
     def tell_batch(batch_id: str) -> None:
@@ -103,18 +129,24 @@ def register_actors(
             )
 
     def tell(job_id: str, channel: str, target: str) -> None:
-        deliver(
-            workshop,
-            job_id,
-            channel,  # type: ignore[arg-type]
-            target,
-            settings.delivery,
-            settings.public_base_url,
-            final_attempt=_retries() >= attempts - 1,
-        )
+        try:
+            note = deliver(
+                workshop,
+                job_id,
+                channel,  # type: ignore[arg-type]
+                target,
+                settings.delivery,
+                settings.public_base_url,
+                final_attempt=_retries() >= attempts - 1,
+            )
+        except DocgenError:
+            counters.add("docgen_notifications_total", {"channel": channel, "outcome": "retried"})
+            raise
+        if note is not None and note.status in ("sent", "failed"):
+            counters.add("docgen_notifications_total", {"channel": channel, "outcome": note.status})
 
     dramatiq.actor(
-        produce,
+        job_actor(produce),
         actor_name=PRODUCE_DOCUMENT,
         queue_name=RENDER_QUEUE,
         broker=broker,
@@ -123,7 +155,7 @@ def register_actors(
         max_backoff=30_000,
     )
     dramatiq.actor(
-        produce_batch,
+        job_actor(produce_batch),
         actor_name=PRODUCE_BATCH_DOCUMENT,
         queue_name=BATCH_QUEUE,
         broker=broker,
@@ -141,7 +173,7 @@ def register_actors(
         max_backoff=120_000,
     )
     dramatiq.actor(
-        finish,
+        job_actor(finish),
         actor_name=FINISH_JOB,
         queue_name=NOTIFY_QUEUE,
         broker=broker,
@@ -151,7 +183,7 @@ def register_actors(
     )
     # Mail relays and platforms go down for minutes: attempts spread over ≈ 2 s … 2 min.
     dramatiq.actor(
-        tell,
+        job_actor(tell),
         actor_name=DELIVER,
         queue_name=NOTIFY_QUEUE,
         broker=broker,
@@ -219,7 +251,9 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
         maintenance_chance=50_000,
     )
     broker.add_middleware(CurrentMessage())
-    register_actors(broker, workshop, settings, DramatiqEnqueuer(broker), batch_workshop)
+    register_actors(
+        broker, workshop, settings, DramatiqEnqueuer(broker), RedisCounters(client), batch_workshop
+    )
     # One rendering thread per LibreOffice instance; notifications on threads of their own, so that
     # an email never waits behind a conversion (nor a slow SMTP server behind a document).
     worker = dramatiq.Worker(broker, queues={RENDER_QUEUE}, worker_threads=threads)
@@ -236,8 +270,9 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
         while not stop.is_set():
             try:
                 ready = pool.ready_count() if pool else 1
+                stats = pool.stats_snapshot() if pool else None
                 publish_heartbeat(
-                    client, Heartbeat(worker_id, socket.gethostname(), ready, threads)
+                    client, Heartbeat(worker_id, socket.gethostname(), ready, threads, stats)
                 )
             except Exception:
                 log.warning("worker.heartbeat_failed worker_id=%s", worker_id, exc_info=True)

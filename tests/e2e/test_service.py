@@ -384,3 +384,69 @@ def test_concurrent_jobs_for_one_community_get_consecutive_versions(
         headers=AUTH,
     ).json()["documents"]
     assert [(d["attachment"], d["version"]) for d in latest] == [("annual_report", 4)]
+
+
+def _scrape(api_url: str) -> dict[str, float]:
+    answer = httpx.get(f"{api_url}/metrics", headers={"Authorization": "Bearer dev-admin-key"})
+    assert answer.status_code == 200, answer.text
+    return {
+        series: float(value)
+        for series, _, value in (
+            line.rpartition(" ") for line in answer.text.splitlines() if not line.startswith("#")
+        )
+    }
+
+
+def test_metrics_move_when_a_job_runs(api_url: str, sample_dict: dict[str, Any]) -> None:
+    sample_dict["attachments"] = ["annual_report"]
+    # Data no other test sends: a new version, so a real conversion.
+    sample_dict["annual_report"]["problems"] = f"指标测试的问题描述 {time.time_ns()}。"
+    before = _scrape(api_url)
+    assert httpx.get(f"{api_url}/metrics", headers=AUTH).status_code == 403
+    posted = httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH, timeout=30)
+    assert wait_for_job(api_url, posted.headers["location"])["status"] == "succeeded"
+    conversions = "docgen_conversion_duration_seconds_count"
+    # The pool's counts arrive with the worker's next heartbeat (every 5 s).
+    wait_until(
+        lambda: _scrape(api_url)[conversions] > before[conversions], 30, "a heartbeat's counts"
+    )
+    after = _scrape(api_url)
+    for series in (
+        'docgen_jobs_total{status="accepted"}',
+        'docgen_jobs_total{status="succeeded"}',
+        'docgen_documents_total{outcome="succeeded",queue="render"}',
+        'docgen_http_requests_total{method="POST",route="/v1/jobs",status="202"}',
+    ):
+        assert after[series] == before.get(series, 0) + 1, series
+    assert after["docgen_workers"] >= 1
+    assert after['docgen_queue_messages{queue="render",state="waiting"}'] >= 0
+
+
+def test_a_jobs_log_lines_carry_its_id_and_tenant_in_the_api_and_the_worker(
+    api_url: str, sample_dict: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    sample_dict["attachments"] = ["industry_analysis"]
+    posted = httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH, timeout=30)
+    job = wait_for_job(api_url, posted.headers["location"])
+    # This module's fixture wrote its processes' logs under e2e-logs*; other modules' too.
+    (logs,) = (
+        d
+        for d in tmp_path_factory.getbasetemp().glob("e2e-logs[0-9]*")  # not the `…current` link
+        if job["id"] in (d / "api.log").read_text("utf-8")
+    )
+
+    def lines(name: str) -> list[dict[str, Any]]:
+        found = []
+        for line in (logs / name).read_text("utf-8").splitlines():
+            if line.startswith("{") and job["id"] in line:
+                found.append(json.loads(line))
+        return found
+
+    wait_until(lambda: bool(lines("worker.log")), 10, "the worker's lines")
+    api_events = {e["event"] for e in lines("api.log")}
+    worker_events = {e["event"] for e in lines("worker.log")}
+    assert "job.accepted" in api_events
+    assert "document.succeeded" in worker_events
+    for entry in lines("api.log") + lines("worker.log"):
+        assert (entry["job_id"], entry["tenant"]) == (job["id"], "dev"), entry
+    assert "dev-client-key" not in (logs / "api.log").read_text("utf-8")
