@@ -134,6 +134,15 @@ class VersionCounter(Protocol):
         """A version number never handed out before for `prefix`, greater than `at_least`."""
         ...
 
+    def reserve(self, prefix: str, identity: str, at_least: int) -> int:
+        """The version number for `identity` under `prefix`: the same one on every attempt.
+
+        A worker killed after taking a number but before the manifest completed the version
+        must not leave a gap: its retry writes the same version again (a measured failure of
+        the kill-mid-batch test gave versions 1 and 3).
+        """
+        ...
+
 
 class RedisVersionCounter:
     """INCR per prefix; seeded from storage so that a Redis that lost its data never reuses one."""
@@ -150,14 +159,32 @@ class RedisVersionCounter:
             number = int(self._redis.incr(key))  # type: ignore[attr-defined]
         return number
 
+    def reserve(self, prefix: str, identity: str, at_least: int) -> int:
+        key = f"{self._namespace}:reserved:{prefix}{identity}"
+        held = self._redis.get(key)  # type: ignore[attr-defined]
+        if held is not None:
+            return int(held)
+        number = self.next_version(prefix, at_least)
+        # A week: far longer than any retry; a second identity-equal writer at the same moment
+        # (a duplicated message) takes the number the first one reserved.
+        if self._redis.set(key, number, nx=True, ex=7 * 24 * 3600):  # type: ignore[attr-defined]
+            return number
+        return int(self._redis.get(key))  # type: ignore[attr-defined]
+
 
 class MemoryVersionCounter:
     def __init__(self) -> None:
         self.last: dict[str, int] = {}
+        self.reserved: dict[tuple[str, str], int] = {}
 
     def next_version(self, prefix: str, at_least: int) -> int:
         self.last[prefix] = max(self.last.get(prefix, 0), at_least) + 1
         return self.last[prefix]
+
+    def reserve(self, prefix: str, identity: str, at_least: int) -> int:
+        if (prefix, identity) not in self.reserved:
+            self.reserved[(prefix, identity)] = self.next_version(prefix, at_least)
+        return self.reserved[(prefix, identity)]
 
 
 def latest_version(store: ObjectStore, prefix: str) -> int:
@@ -214,7 +241,7 @@ def store_version(
 ) -> DocumentFiles:
     """Write a new immutable version: DOCX, PDF (and XLSX), then the manifest that completes it."""
     identity = manifest_fields["identity"]
-    version = counter.next_version(prefix, latest_version(store, prefix))
+    version = counter.reserve(prefix, identity, latest_version(store, prefix))
     base = f"{prefix}v{version}/"
     files = {}
     parts = [

@@ -143,3 +143,13 @@ def test_a_counter_behind_storage_never_reuses_a_stored_version(redis_url: str) 
     # Redis lost its data while storage holds v1..v7: the next version must be 8.
     assert counter.next_version("p/", 7) == 8
     assert counter.next_version("p/", 7) == 9
+
+
+def test_a_retried_write_of_one_document_keeps_its_version_number(redis_url: str) -> None:
+    # A worker killed between taking a number and completing the version: its retry must
+    # write the same version, not leave a gap (seen once as versions 1 and 3).
+    counter = RedisVersionCounter(redis.Redis.from_url(redis_url), namespace="it-reserve")
+    first = counter.reserve("t/communities/c9/2026/application/", "identity-a", 1)
+    again = counter.reserve("t/communities/c9/2026/application/", "identity-a", 1)
+    other = counter.reserve("t/communities/c9/2026/application/", "identity-b", 1)
+    assert (first, again, other) == (2, 2, 3)
