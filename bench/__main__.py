@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -49,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
             f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}"
         )
 
+    # Stopped by a signal, the benchmarks still stop what they started (`finally` blocks): a
+    # background job ignores SIGINT unless told, and SIGTERM would end Python without cleanup.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     # Recycles are counted in the output; only errors of the pool need a line of their own.
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s %(message)s")
     workdir = Path(tempfile.mkdtemp(prefix="docgen-bench-"))
