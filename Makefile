@@ -79,8 +79,10 @@ format: deps
 templates: deps
 	$(VENV)/bin/python -m doc_templates.build
 
+# All six benchmarks of issue 6 (≈10 min); one or some, or fewer rounds:
+#   make bench BENCH="carbone memory"   make bench BENCH=--quick
 bench: deps
-	$(VENV)/bin/python bench/convert.py
+	$(VENV)/bin/python -m bench $(BENCH)
 
 clean:
 	rm -rf out .run .stamps .pytest_cache .mypy_cache .ruff_cache $(FONTS_DIR)

@@ -6,6 +6,8 @@ profile, ports and a hardened LibreOffice profile. The supervised pool is a late
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import http.client
 import os
 import xmlrpc.client
@@ -16,7 +18,7 @@ from docgen.errors import DocgenError
 from docgen.fonts import check_font_mapping
 from docgen.processes import ManagedProcess, free_port, wait_until
 
-__all__ = ["Converter", "UnoserverConverter", "UnoserverProcess"]
+__all__ = ["Converter", "UnoserverConverter", "UnoserverProcess", "ipc_socket"]
 
 
 class Converter(Protocol):
@@ -130,7 +132,7 @@ class UnoserverProcess:
         check_font_mapping(fontconfig_file)
         self.workdir = workdir
         self.port = free_port()
-        profile = workdir / "profile"
+        self.profile = profile = workdir / "profile"
         (profile / "user").mkdir(parents=True, exist_ok=True)
         (profile / "user" / "registrymodifications.xcu").write_text(_PROFILE, "utf-8")
         tmp = workdir / "tmp"
@@ -192,6 +194,26 @@ class UnoserverProcess:
         # After conversions LibreOffice took 15 s to honour SIGTERM here; its profile is
         # disposable, so it gets 2 s before the whole group is killed.
         self.process.stop(grace_s=2.0)
+        # A killed LibreOffice leaves its single-instance socket in /tmp: one file per instance
+        # ever started, i.e. per recycle (measured: bench/memory.py, tests/…/test_pool_leaks.py).
+        with contextlib.suppress(OSError):
+            ipc_socket(self.profile).unlink(missing_ok=True)
+
+
+def ipc_socket(profile: Path) -> Path:
+    """The socket through which a second LibreOffice would hand its work to the one using
+    `profile` (`OSL_PIPE_<uid>_SingleOfficeIPC_<hash>`); LibreOffice removes it when it exits
+    cleanly, never when killed.
+
+    LibreOffice names it after the MD5 of the profile's URL as UTF-16 and writes the digest's
+    bytes in hex without leading zeros (desktop/source/app/officeipcthread.cxx); the directory
+    is fixed (sal/osl/unx/pipe.cxx): /tmp, or /var/tmp where /tmp is not writable.
+    """
+    url = profile.absolute().as_uri()  # as unoserver passes it: -env:UserInstallation=<url>
+    digest = hashlib.md5(url.encode("utf-16-le"), usedforsecurity=False).digest()
+    name = f"OSL_PIPE_{os.getuid()}_SingleOfficeIPC_" + "".join(f"{b:x}" for b in digest)
+    folder = "/tmp" if os.access("/tmp", os.W_OK) else "/var/tmp"
+    return Path(folder) / name
 
 
 def _tiny_docx() -> bytes:

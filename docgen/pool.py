@@ -84,6 +84,13 @@ def group_rss_mb(pgid: int) -> float:
     return total_kb / 1024
 
 
+class _Stopped(RuntimeError):
+    """An instance was asked for while the pool was stopping."""
+
+    def __init__(self) -> None:
+        super().__init__("the converter pool is stopping")
+
+
 class _Instance:
     """One unoserver + LibreOffice; replaced as a whole, never repaired."""
 
@@ -130,6 +137,11 @@ class ConverterPool(Converter):
         self._instances: dict[int, _Instance | None] = {}
         self._next = 0
         self._closed = False
+        # Instances still starting and threads replacing one: `stop` must reach these too, or an
+        # instance launched by a recycle while the pool stops runs on forever (bench/memory.py
+        # found one left with its socket in /tmp).
+        self._starting: set[UnoserverProcess] = set()
+        self._replacing: set[threading.Thread] = set()
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -159,19 +171,33 @@ class ConverterPool(Converter):
 
     def _launch(self, number: int) -> _Instance:
         with self._lock:
+            if self._closed:
+                raise _Stopped
             self._next += 1
             path = self._root / f"i{number}-{self._next}"
         process = self._starter(path)
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._starting.add(process)
         try:
+            if closed:
+                raise _Stopped
             process.wait_ready()
         except BaseException:
             process.stop()
             shutil.rmtree(path, ignore_errors=True)
             raise
+        finally:
+            with self._lock:
+                self._starting.discard(process)
         instance = _Instance(number, process, path)
         with self._lock:
-            self._instances[number] = instance
-        return instance
+            if not self._closed:
+                self._instances[number] = instance
+                return instance
+        instance.stop()  # the pool stopped while this one started
+        raise _Stopped
 
     def _replace(self, instance: _Instance, why: str) -> None:
         """Kill the instance's whole process group and start a fresh one in its slot."""
@@ -181,14 +207,18 @@ class ConverterPool(Converter):
             if why == "recycle":
                 self.stats.recycles += 1
         log.warning("pool.replace instance=%d why=%s", instance.number, why)
-        instance.stop()
-        if self._closed:
-            return
         try:
-            self._put(self._launch(instance.number))
-        except Exception:
-            log.exception("pool.restart_failed instance=%d", instance.number)
-            threading.Timer(5.0, self._retry_launch, args=(instance.number,)).start()
+            instance.stop()
+            self._retry_launch(instance.number)
+        finally:
+            with self._lock:
+                self._replacing.discard(threading.current_thread())
+
+    def _replace_in_background(self, instance: _Instance, why: str) -> None:
+        thread = threading.Thread(target=self._replace, args=(instance, why), daemon=True)
+        with self._lock:  # started under the lock: `stop` never sees it unstarted
+            self._replacing.add(thread)
+            thread.start()
 
     def _retry_launch(self, number: int) -> None:
         if self._closed:
@@ -196,16 +226,25 @@ class ConverterPool(Converter):
         try:
             self._put(self._launch(number))
         except Exception:
+            if self._closed:
+                return
             log.exception("pool.restart_failed instance=%d", number)
             threading.Timer(5.0, self._retry_launch, args=(number,)).start()
 
     def stop(self) -> None:
-        self._closed = True
+        """Stop every instance, those starting or being replaced too; remove the pool's folder."""
         with self._lock:
+            self._closed = True
             instances = [i for i in self._instances.values() if i is not None]
             self._instances = {}
+            starting = list(self._starting)
+            replacing = list(self._replacing)
         for instance in instances:
             instance.stop()
+        for process in starting:  # its launch sees the pool closed and cleans up after itself
+            process.stop()
+        for thread in replacing:
+            thread.join(timeout=60)
         shutil.rmtree(self._root, ignore_errors=True)
 
     # -- state ----------------------------------------------------------------------------------
@@ -305,7 +344,7 @@ class ConverterPool(Converter):
         ):
             # A hung or dead LibreOffice is not trusted again: replaced in the background, so the
             # retry can go to another instance at once.
-            threading.Thread(target=self._replace, args=(instance, exc.code), daemon=True).start()
+            self._replace_in_background(instance, exc.code)
         else:  # the document's fault (not a valid file): the instance is fine
             self._give_back(instance)
 
@@ -314,7 +353,7 @@ class ConverterPool(Converter):
         worn = instance.conversions >= self.settings.max_conversions
         heavy = group_rss_mb(instance.process.process.pid) > self.settings.max_memory_mb
         if worn or heavy:
-            threading.Thread(target=self._replace, args=(instance, "recycle"), daemon=True).start()
+            self._replace_in_background(instance, "recycle")
         else:
             self._put(instance)
 

@@ -1,0 +1,157 @@
+"""6. Memory and temp files over 500 conversions through the pool, with recycling.
+
+A pool of K = cores with `max_conversions` 100, fed by K threads that render and convert the
+sample's five attachments in turn (what a worker does), in a process of its own (so that what
+the other benchmarks left in memory does not count). Every 50 conversions, with every instance
+up again: that process's resident memory (the worker's part: Python, docxtpl, matplotlib, the
+pool) and each LibreOffice instance's (its whole process group: `docgen.pool.group_rss_mb`),
+and the files in the instances' temp folders. The system temp
+folder is listed before and after; the LibreOffice sockets named after our instances' profiles
+are counted apart from what other processes on the machine made meanwhile.
+
+Verdict "flat": the worker grows < 10 % from the first sample after warm-up to the last, and no
+LibreOffice in the second half is > 15 % above the largest of the first half.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    ROOT,
+    Bench,
+    as_request,
+    load_sample,
+    render_attachment_docx,
+    rss_mb,
+    run_stream,
+    say,
+)
+from docgen.convert import ipc_socket
+from docgen.pool import group_rss_mb
+from docgen.processes import wait_until
+
+
+def run(bench: Bench) -> None:
+    total, every, recycle = (100, 10, 20) if bench.quick else (500, 50, 100)
+    size = bench.cores
+    system_tmp = tempfile.gettempdir()
+    tmp_before = set(os.listdir(system_tmp))
+    root = bench.workdir / "memory-pool"
+    config = {"root": str(root), "size": size, "total": total, "every": every, "recycle": recycle}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bench.memory", json.dumps(config)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    samples: list[dict[str, Any]] = []
+    end: dict[str, Any] = {}
+    assert child.stdout is not None
+    try:
+        for line in child.stdout:
+            sample = json.loads(line)
+            if "failures" in sample:
+                end = sample
+                continue
+            samples.append(sample)
+            say(
+                f"{sample['conversions']:>4} conversions  worker {sample['worker_mb']:6.0f} MB  "
+                + "LibreOffice "
+                + "  ".join(f"{mb:5.0f}" for mb in sample["office_mb"])
+                + f" MB  temp files {sample['instance_temp_files']:>3}"
+                + f"  recycles {sample['recycles']}"
+            )
+    finally:
+        if child.poll() is None:  # interrupted: the child stops its pool on SIGTERM
+            child.terminate()
+            child.wait(60)
+    if child.wait() != 0 or not end:
+        raise RuntimeError(f"the memory benchmark's worker process failed ({child.returncode})")
+
+    launched = range(1, size + 2 * total // recycle + 20)  # instance folders are i{slot}-{n}
+    ours = [
+        str(ipc_socket(root / f"i{n}-{m}" / "profile"))
+        for n in range(size)
+        for m in launched
+        if ipc_socket(root / f"i{n}-{m}" / "profile").exists()
+    ]
+    new_entries = set(os.listdir(system_tmp)) - tmp_before
+    say(
+        f"system temp ({system_tmp}): {len(tmp_before)} entries before, "
+        f"{len(tmp_before) + len(new_entries)} after; ours left: {len(ours)}; "
+        f"new from other processes on the machine: {len(new_entries) - len(ours)}"
+    )
+    say(f"pool folder left after stop: {root.exists()}; failed conversions: {end['failures']}")
+
+    worker = [s["worker_mb"] for s in samples[1:]]  # from the first block on: after warm-up
+    offices = [s["office_mb"] for s in samples[1:]]
+    half = len(offices) // 2
+    first_half = max(max(o) for o in offices[:half])
+    second_half = max(max(o) for o in offices[half:])
+    worker_growth = worker[-1] / worker[0] - 1
+    slope = statistics.linear_regression(range(len(worker)), worker).slope * 100 / every
+    flat = worker_growth < 0.10 and second_half <= 1.15 * first_half
+    say(
+        f"worker {worker[0]:.0f} → {worker[-1]:.0f} MB ({worker_growth:+.0%}, "
+        f"{slope:+.1f} MB per 100 conversions); LibreOffice max first half {first_half:.0f} MB, "
+        f"second half {second_half:.0f} MB → {'flat' if flat else 'UPWARD TREND'}"
+    )
+    bench.results["memory"] = {
+        **config,
+        "samples": samples,
+        "worker_growth": worker_growth,
+        "worker_slope_mb_per_100": slope,
+        "office_max_first_half_mb": first_half,
+        "office_max_second_half_mb": second_half,
+        "flat": flat,
+        "failures": end["failures"],
+        "system_temp_ours_left": ours,
+        "system_temp_new_other": len(new_entries) - len(ours),
+    }
+
+
+def worker(config: dict[str, Any]) -> None:
+    """The worker's side, in its own process: one JSON line per sample on stdout."""
+    root, size, every = Path(config["root"]), config["size"], config["every"]
+    bench = Bench(quick=False, workdir=root.parent)
+    request = as_request(load_sample())
+    catalogue = bench.catalogue
+    attachments = request.requested_attachments()
+    pool = bench.pool(size, root.name, max_conversions=config["recycle"])
+
+    def produce(i: int) -> None:
+        a = attachments[i % len(attachments)]
+        pool.to_pdf(render_attachment_docx(request, a, catalogue))
+
+    try:
+        for done in range(0, config["total"] + 1, every):
+            if done:
+                run_stream(produce, range(done - every, done), size)
+            wait_until(lambda: pool.ready_count() == size, 120, "recycled instances")
+            sample = {
+                "conversions": done,
+                "worker_mb": rss_mb(),
+                "office_mb": [group_rss_mb(pid) for pid in pool.instance_pids()],
+                "instance_temp_files": sum(1 for p in root.glob("*/tmp/**/*") if p.is_file()),
+                "recycles": pool.stats.recycles,
+            }
+            print(json.dumps(sample), flush=True)
+    finally:
+        pool.stop()
+    print(json.dumps({"failures": pool.stats.failures}), flush=True)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.ERROR)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `finally`: the pool is stopped
+    worker(json.loads(sys.argv[1]))
