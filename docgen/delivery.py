@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Literal
 
 import msgspec
@@ -205,12 +206,31 @@ def deliver(
     )
     if note.status != "queued":
         return note  # told already, or given up on: a redelivered message does nothing
-    attempt = msgspec.structs.replace(note, attempts=note.attempts + 1)
-    try:
+
+    def send() -> None:
         if channel == "email":
             _send_email(workshop, job, documents, target, settings, base_url)
         else:
             _send_webhook(workshop, job, documents, target, settings, base_url)
+
+    def record(outcome: NotificationRecord) -> None:
+        workshop.jobs.put_notification(job_id, outcome)
+
+    # Log ids, not addresses (PIPL): the target is on the job for its owner to read.
+    return _attempt(note, send, record, final_attempt, f"job_id={job_id} channel={channel}")
+
+
+def _attempt(
+    note: NotificationRecord,
+    send: Callable[[], None],
+    record: Callable[[NotificationRecord], None],
+    final_attempt: bool,
+    about: str,
+) -> NotificationRecord:
+    """One attempt to tell a recipient, recorded either way; re-raised for a retry unless final."""
+    attempt = msgspec.structs.replace(note, attempts=note.attempts + 1)
+    try:
+        send()
     except DocgenError as exc:
         failed = final_attempt or not exc.retryable
         attempt = msgspec.structs.replace(
@@ -218,11 +238,10 @@ def deliver(
             status="failed" if failed else "queued",
             last_error=f"{exc.code}: {exc.message_en}",
         )
-        workshop.jobs.put_notification(job_id, attempt)
+        record(attempt)
         log.warning(
-            "notification.failed job_id=%s channel=%s attempt=%d final=%s code=%s detail=%s",
-            job_id,
-            channel,
+            "notification.failed %s attempt=%d final=%s code=%s detail=%s",
+            about,
             attempt.attempts,
             failed,
             exc.code,
@@ -232,10 +251,26 @@ def deliver(
             return attempt
         raise
     sent = msgspec.structs.replace(attempt, status="sent", sent_at=utcnow(), last_error=None)
-    workshop.jobs.put_notification(job_id, sent)
-    # Log ids, not addresses (PIPL): the target is on the job for its owner to read.
-    log.info("notification.sent job_id=%s channel=%s", job_id, channel)
+    record(sent)
+    log.info("notification.sent %s", about)
     return sent
+
+
+def _post_signed(url: str, body: bytes, settings: DeliverySettings) -> None:
+    if not settings.webhook_secret:
+        raise DocgenError(
+            "webhook.unconfigured",
+            "未配置回调签名密钥（DOCGEN_WEBHOOK_SECRET）",
+            "No webhook signing secret is configured (DOCGEN_WEBHOOK_SECRET)",
+        )
+    post_webhook(
+        url,
+        body,
+        settings.webhook_secret.encode(),
+        timeout_s=settings.webhook_timeout_s,
+        allow_http=settings.webhook_allow_http,
+        allow_private=settings.webhook_allow_private,
+    )
 
 
 def _send_email(
@@ -264,12 +299,6 @@ def _send_webhook(
     settings: DeliverySettings,
     base_url: str,
 ) -> None:
-    if not settings.webhook_secret:
-        raise DocgenError(
-            "webhook.unconfigured",
-            "未配置回调签名密钥（DOCGEN_WEBHOOK_SECRET）",
-            "No webhook signing secret is configured (DOCGEN_WEBHOOK_SECRET)",
-        )
     # The job as GET /v1/jobs/{id} shows it, minus the notifications still being made.
     delivery = workshop.jobs.get_delivery(job.id)
     resource = job_resource(
@@ -279,14 +308,7 @@ def _send_webhook(
         msgspec.structs.replace(delivery, notifications=[]),
         share_link(job, settings, base_url),
     )
-    post_webhook(
-        url,
-        msgspec.json.encode({"event": "job.finished", "job": resource}),
-        settings.webhook_secret.encode(),
-        timeout_s=settings.webhook_timeout_s,
-        allow_http=settings.webhook_allow_http,
-        allow_private=settings.webhook_allow_private,
-    )
+    _post_signed(url, msgspec.json.encode({"event": "job.finished", "job": resource}), settings)
 
 
 def deliver_batch_webhook(
@@ -306,41 +328,17 @@ def deliver_batch_webhook(
     note = known[0] if known else NotificationRecord("webhook", url)
     if note.status != "queued":
         return note
-    attempt = msgspec.structs.replace(note, attempts=note.attempts + 1)
     status = batch_status(workshop.jobs, batches, batch, utcnow())
     body = msgspec.json.encode(
         {"event": "batch.finished", "batch": msgspec.structs.replace(status, notifications=[])}
     )
-    try:
-        if not settings.webhook_secret:
-            raise DocgenError(
-                "webhook.unconfigured",
-                "未配置回调签名密钥（DOCGEN_WEBHOOK_SECRET）",
-                "No webhook signing secret is configured (DOCGEN_WEBHOOK_SECRET)",
-            )
-        post_webhook(
-            url,
-            body,
-            settings.webhook_secret.encode(),
-            timeout_s=settings.webhook_timeout_s,
-            allow_http=settings.webhook_allow_http,
-            allow_private=settings.webhook_allow_private,
-        )
-    except DocgenError as exc:
-        failed = final_attempt or not exc.retryable
-        attempt = msgspec.structs.replace(
-            attempt,
-            status="failed" if failed else "queued",
-            last_error=f"{exc.code}: {exc.message_en}",
-        )
-        batches.put_notification(batch_id, attempt)
-        if failed:
-            return attempt
-        raise
-    sent = msgspec.structs.replace(attempt, status="sent", sent_at=utcnow(), last_error=None)
-    batches.put_notification(batch_id, sent)
-    log.info("batch.notified batch_id=%s", batch_id)
-    return sent
+    return _attempt(
+        note,
+        lambda: _post_signed(url, body, settings),
+        lambda outcome: batches.put_notification(batch_id, outcome),
+        final_attempt,
+        f"batch_id={batch_id} channel=webhook",
+    )
 
 
 def batch_done(workshop: Workshop, batches: BatchStore, batch_id: str) -> bool:
