@@ -145,52 +145,18 @@ def register_actors(
         if note is not None and note.status in ("sent", "failed"):
             counters.add("docgen_notifications_total", {"channel": channel, "outcome": note.status})
 
-    dramatiq.actor(
-        job_actor(produce),
-        actor_name=PRODUCE_DOCUMENT,
-        queue_name=RENDER_QUEUE,
-        broker=broker,
-        max_retries=MAX_RETRIES,
-        min_backoff=1_000,
-        max_backoff=30_000,
-    )
-    dramatiq.actor(
-        job_actor(produce_batch),
-        actor_name=PRODUCE_BATCH_DOCUMENT,
-        queue_name=BATCH_QUEUE,
-        broker=broker,
-        max_retries=MAX_RETRIES,
-        min_backoff=1_000,
-        max_backoff=30_000,
-    )
-    dramatiq.actor(
-        tell_batch,
-        actor_name=DELIVER_BATCH,
-        queue_name=NOTIFY_QUEUE,
-        broker=broker,
-        max_retries=attempts - 1,
-        min_backoff=2_000,
-        max_backoff=120_000,
-    )
-    dramatiq.actor(
-        job_actor(finish),
-        actor_name=FINISH_JOB,
-        queue_name=NOTIFY_QUEUE,
-        broker=broker,
-        max_retries=MAX_RETRIES,
-        min_backoff=1_000,
-        max_backoff=30_000,
-    )
+    # Documents and finishing: transient failures (S3, converter down) back off 1 s → 30 s.
+    work = {"max_retries": MAX_RETRIES, "min_backoff": 1_000, "max_backoff": 30_000}
     # Mail relays and platforms go down for minutes: attempts spread over ≈ 2 s … 2 min.
-    dramatiq.actor(
-        job_actor(tell),
-        actor_name=DELIVER,
-        queue_name=NOTIFY_QUEUE,
-        broker=broker,
-        max_retries=attempts - 1,
-        min_backoff=2_000,
-        max_backoff=120_000,
-    )
+    telling = {"max_retries": attempts - 1, "min_backoff": 2_000, "max_backoff": 120_000}
+    for function, name, queue, policy in (
+        (job_actor(produce), PRODUCE_DOCUMENT, RENDER_QUEUE, work),
+        (job_actor(produce_batch), PRODUCE_BATCH_DOCUMENT, BATCH_QUEUE, work),
+        (job_actor(finish), FINISH_JOB, NOTIFY_QUEUE, work),
+        (job_actor(tell), DELIVER, NOTIFY_QUEUE, telling),
+        (tell_batch, DELIVER_BATCH, NOTIFY_QUEUE, telling),
+    ):
+        dramatiq.actor(function, actor_name=name, queue_name=queue, broker=broker, **policy)
 
 
 def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
