@@ -57,7 +57,14 @@ def _decode(body: bytes) -> BatchRequest:
         raise RequestInvalid(
             422,
             _INVALID,
-            [FieldProblem("year", "value.too_small", "年份须在 2023–2100 之间", "year: 2023–2100")],
+            [
+                FieldProblem(
+                    "year",
+                    "value.too_small" if request.year < 2023 else "value.too_large",
+                    "年份须在 2023–2100 之间",
+                    "year: 2023–2100",
+                )
+            ],
         )
     return request
 
