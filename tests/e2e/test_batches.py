@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,67 +22,17 @@ import httpx
 import pytest
 from docx import Document
 
-from docgen.keys import DEV_KEYS_JSON
-from docgen.processes import ManagedProcess, free_port, wait_until
+from docgen.processes import wait_until
 from docgen.webhooks import verify
 from tests.conftest import S3Server
 from tests.receivers import WebhookReceiver
+from tests.stack import ADMIN, CLIENT, ROOT, Service, service_env
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
+
 COMMUNITIES = 20
 WEBHOOK_SECRET = "batch webhook secret"
 # The platform (tenant `dev`) submits; the operator (an admin key) regenerates its communities.
-CLIENT = {"Authorization": "Bearer dev-client-key"}
-ADMIN = {"X-API-Key": "dev-admin-key"}
-
-
-class Service:
-    """The API and the current worker, restartable with other templates."""
-
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs = env, logs
-        port = int(env["DOCGEN_PUBLIC_BASE_URL"].rsplit(":", 1)[1])
-        self.url = env["DOCGEN_PUBLIC_BASE_URL"]
-        docgen = [sys.executable, "-m", "commands.main"]
-        self.api = ManagedProcess(
-            "api",
-            [*docgen, "serve", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            log_path=logs / "api.log",
-        )
-        self.worker: ManagedProcess | None = None
-        self.start_worker()
-
-    def start_worker(self, templates: Path | None = None, name: str = "worker") -> None:
-        env = {**self.env, **({"DOCGEN_TEMPLATES_DIR": str(templates)} if templates else {})}
-        self.worker = ManagedProcess(
-            name,
-            [sys.executable, "-m", "commands.main", "worker"],
-            env=env,
-            cwd=ROOT,
-            log_path=self.logs / f"{name}.log",
-        )
-        worker = self.worker
-
-        def ready() -> bool:
-            try:
-                return httpx.get(f"{self.url}/ready", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        try:
-            wait_until(
-                ready, 120, "api and worker", alive=lambda: self.api.alive() and worker.alive()
-            )
-        except (TimeoutError, RuntimeError) as exc:
-            pytest.fail(f"{exc}\n{self.api.log_tail()}\n{worker.log_tail()}")
-
-    def stop(self) -> None:
-        if self.worker:
-            self.worker.stop()
-        self.api.stop()
 
 
 @pytest.fixture(scope="module")
@@ -97,23 +46,14 @@ def webhooks() -> Iterator[WebhookReceiver]:
 def service(
     redis_url: str, s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Service]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DOCGEN_REDIS_URL": redis_url,
-        "DOCGEN_S3_ENDPOINT": s3_server.endpoint,
-        "DOCGEN_S3_ACCESS_KEY": s3_server.access_key,
-        "DOCGEN_S3_SECRET_KEY": s3_server.secret_key,
-        "DOCGEN_S3_BUCKET": "docgen-batches",
-        "DOCGEN_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "DOCGEN_LINK_SECRET": "batch tests link secret, 32 characters or more",
-        "DOCGEN_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "DOCGEN_WEBHOOK_ALLOW_HTTP": "true",
-        "DOCGEN_WEBHOOK_ALLOW_PRIVATE": "true",
+    env = service_env(
+        redis_url,
+        s3_server,
+        "docgen-batches",
+        webhook_secret=WEBHOOK_SECRET,
         # A killed worker's messages come back after 5 s instead of 60 s.
-        "DOCGEN_REDELIVERY_AFTER": "5",
-        "DOCGEN_API_KEYS": DEV_KEYS_JSON,
-    }
+        redelivery_after="5",
+    )
     running = Service(env, tmp_path_factory.mktemp("batch-logs"))
     yield running
     running.stop()

@@ -9,28 +9,25 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
-import sys
 import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from pypdf import PdfReader
 
-from docgen.keys import DEV_KEYS_JSON
 from docgen.links import LinkGrant, sign_link
-from docgen.processes import ManagedProcess, free_port, wait_until
+from docgen.processes import wait_until
 from docgen.webhooks import verify
 from tests.conftest import S3Server
 from tests.pdftext import missing_values
 from tests.receivers import MailCatcher, WebhookReceiver
+from tests.stack import Service, service_env, wait_for_job
 from tests.values import expected_values
 
 pytestmark = pytest.mark.e2e
@@ -54,67 +51,31 @@ def webhooks() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture(scope="module")
-def api_url(
+def service(
     redis_url: str,
     s3_server: S3Server,
     mail: MailCatcher,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    logs = tmp_path_factory.mktemp("e2e-logs")
-    port = free_port()
-    env = {
-        **os.environ,
-        "DOCGEN_REDIS_URL": redis_url,
-        "DOCGEN_S3_ENDPOINT": s3_server.endpoint,
-        "DOCGEN_S3_ACCESS_KEY": s3_server.access_key,
-        "DOCGEN_S3_SECRET_KEY": s3_server.secret_key,
-        "DOCGEN_S3_BUCKET": "docgen-e2e",
-        "DOCGEN_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "DOCGEN_LINK_SECRET": LINK_SECRET,
-        "DOCGEN_SMTP_HOST": "127.0.0.1",
-        "DOCGEN_SMTP_PORT": str(mail.port),
-        "DOCGEN_SMTP_SECURITY": "none",
-        "DOCGEN_SMTP_FROM": "docgen@e2e.example.cn",
-        "DOCGEN_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "DOCGEN_WEBHOOK_ALLOW_HTTP": "true",
-        "DOCGEN_WEBHOOK_ALLOW_PRIVATE": "true",
-        "DOCGEN_API_KEYS": DEV_KEYS_JSON,
-    }
-    docgen = [sys.executable, "-m", "commands.main"]
-    root = Path(__file__).resolve().parents[2]
-    worker = ManagedProcess(
-        "worker", [*docgen, "worker"], env=env, cwd=root, log_path=logs / "worker.log"
+) -> Iterator[Service]:
+    env = service_env(
+        redis_url,
+        s3_server,
+        "docgen-e2e",
+        link_secret=LINK_SECRET,
+        smtp_host="127.0.0.1",
+        smtp_port=str(mail.port),
+        smtp_security="none",
+        smtp_from="docgen@e2e.example.cn",
+        webhook_secret=WEBHOOK_SECRET,
     )
-    api = ManagedProcess(
-        "api", [*docgen, "serve", "--port", str(port)], env=env, cwd=root, log_path=logs / "api.log"
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{url}/ready", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_until(ready, 120, "api and worker", alive=lambda: api.alive() and worker.alive())
-    except (TimeoutError, RuntimeError) as exc:
-        api.stop()
-        worker.stop()
-        pytest.fail(f"{exc}\n--- api ---\n{api.log_tail()}\n--- worker ---\n{worker.log_tail()}")
-    yield url
-    api.stop()
-    worker.stop()
+    running = Service(env, tmp_path_factory.mktemp("e2e-logs"))
+    yield running
+    running.stop()
 
 
-def wait_for_job(api_url: str, location: str, timeout_s: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = httpx.get(location, headers=AUTH, timeout=5).json()
-        if job["status"] in ("succeeded", "partial", "failed"):
-            return job
-        time.sleep(0.5)  # polling interval, not a wait for a result
-    raise TimeoutError(f"job {location} still {job['status']} after {timeout_s} s")
+@pytest.fixture(scope="module")
+def api_url(service: Service) -> str:
+    return service.url
 
 
 def test_a_posted_sample_becomes_downloadable_pdfs_with_every_value(
@@ -127,7 +88,7 @@ def test_a_posted_sample_becomes_downloadable_pdfs_with_every_value(
         timeout=30,
     )
     assert response.status_code == 202, response.text
-    job = wait_for_job(api_url, response.headers["location"])
+    job = wait_for_job(response.headers["location"])
     assert job["status"] == "succeeded", job
     assert job["finished_at"] is not None
     sample = json.loads(sample_bytes)
@@ -150,7 +111,7 @@ def test_another_tenant_sees_none_of_a_job_and_no_key_is_a_401(
 ) -> None:
     sample_dict["attachments"] = ["industry_analysis"]
     posted = httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH, timeout=30)
-    job = wait_for_job(api_url, posted.headers["location"])
+    job = wait_for_job(posted.headers["location"])
     other = {"X-API-Key": "dev-other-key"}
     community = f"{api_url}/v1/communities/{sample_dict['community_id']}/documents"
     for url in (
@@ -174,10 +135,10 @@ def test_the_same_data_again_reuses_the_stored_versions(
     sample_dict["attachments"] = ["industry_analysis"]
     body = json.dumps(sample_dict).encode()
     first = wait_for_job(
-        api_url, httpx.post(f"{api_url}/v1/jobs", content=body, headers=AUTH).headers["location"]
+        httpx.post(f"{api_url}/v1/jobs", content=body, headers=AUTH).headers["location"]
     )
     second = wait_for_job(
-        api_url, httpx.post(f"{api_url}/v1/jobs", content=body, headers=AUTH).headers["location"]
+        httpx.post(f"{api_url}/v1/jobs", content=body, headers=AUTH).headers["location"]
     )
     assert second["documents"][0]["reused"] is True
     assert second["documents"][0]["version"] == first["documents"][0]["version"]
@@ -187,12 +148,10 @@ def test_changed_data_makes_a_new_version(api_url: str, sample_dict: dict[str, A
     sample_dict["attachments"] = ["annual_report"]
     sample_dict["annual_report"]["problems"] = "第一版的问题描述。"
     first = wait_for_job(
-        api_url,
         httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH).headers["location"],
     )
     sample_dict["annual_report"]["problems"] = "修订后的问题描述。"
     second = wait_for_job(
-        api_url,
         httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH).headers["location"],
     )
     assert second["documents"][0]["version"] == first["documents"][0]["version"] + 1
@@ -227,7 +186,7 @@ def test_validation_and_indicators_over_http(api_url: str, sample_dict: dict[str
     figures = httpx.get(job["indicators"]["url"], headers=AUTH)
     assert figures.status_code == 200
     assert figures.json()["provinces"]["covered"] == 10
-    wait_for_job(api_url, posted.headers["location"])  # leave no work behind for other tests
+    wait_for_job(posted.headers["location"])  # leave no work behind for other tests
 
 
 def wait_for_notifications(location: str, timeout_s: float = 60) -> dict[str, Any]:
@@ -256,7 +215,7 @@ def test_submitters_get_an_email_whose_links_give_the_documents_and_the_platform
     response = httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH, timeout=30)
     assert response.status_code == 202, response.text
     assert response.json()["share_url"].startswith(f"{api_url}/v1/shared/")
-    job = wait_for_job(api_url, response.headers["location"])
+    job = wait_for_job(response.headers["location"])
     assert job["status"] == "succeeded"
     job = wait_for_notifications(response.headers["location"])
     assert sorted((n["channel"], n["status"], n["attempts"]) for n in job["notifications"]) == [
@@ -303,7 +262,6 @@ def test_submitters_get_an_email_whose_links_give_the_documents_and_the_platform
 def test_a_forged_or_expired_link_is_refused(api_url: str, sample_dict: dict[str, Any]) -> None:
     sample_dict["attachments"] = ["industry_analysis"]
     job = wait_for_job(
-        api_url,
         httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH).headers["location"],
     )
     token = job["share_url"].rsplit("/", 1)[1]
@@ -366,7 +324,7 @@ def test_concurrent_jobs_for_one_community_get_consecutive_versions(
                 bodies,
             )
         )
-    versions = sorted(wait_for_job(api_url, loc)["documents"][0]["version"] for loc in locations)
+    versions = sorted(wait_for_job(loc)["documents"][0]["version"] for loc in locations)
     assert versions == [1, 2, 3, 4]
     listed = httpx.get(
         f"{api_url}/v1/communities/{sample_dict['community_id']}/documents/annual_report/versions",
@@ -404,7 +362,7 @@ def test_metrics_move_when_a_job_runs(api_url: str, sample_dict: dict[str, Any])
     before = _scrape(api_url)
     assert httpx.get(f"{api_url}/metrics", headers=AUTH).status_code == 403
     posted = httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH, timeout=30)
-    assert wait_for_job(api_url, posted.headers["location"])["status"] == "succeeded"
+    assert wait_for_job(posted.headers["location"])["status"] == "succeeded"
     conversions = "docgen_conversion_duration_seconds_count"
     # The pool's counts arrive with the worker's next heartbeat (every 5 s).
     wait_until(
@@ -423,17 +381,12 @@ def test_metrics_move_when_a_job_runs(api_url: str, sample_dict: dict[str, Any])
 
 
 def test_a_jobs_log_lines_carry_its_id_and_tenant_in_the_api_and_the_worker(
-    api_url: str, sample_dict: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+    service: Service, sample_dict: dict[str, Any]
 ) -> None:
+    api_url, logs = service.url, service.logs
     sample_dict["attachments"] = ["industry_analysis"]
     posted = httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH, timeout=30)
-    job = wait_for_job(api_url, posted.headers["location"])
-    # This module's fixture wrote its processes' logs under e2e-logs*; other modules' too.
-    (logs,) = (
-        d
-        for d in tmp_path_factory.getbasetemp().glob("e2e-logs[0-9]*")  # not the `…current` link
-        if job["id"] in (d / "api.log").read_text("utf-8")
-    )
+    job = wait_for_job(posted.headers["location"])
 
     def lines(name: str) -> list[dict[str, Any]]:
         found = []

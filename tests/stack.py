@@ -1,0 +1,108 @@
+"""The service as real processes for end-to-end and fault tests: the API and a worker.
+
+Both share the tests' Redis and SeaweedFS (fixtures in tests/conftest.py); each `Service` has its
+own bucket, port and log folder. A worker can be stopped, killed and replaced (other templates,
+another name) while the API keeps running.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from docgen.keys import DEV_KEYS_JSON
+from docgen.processes import ManagedProcess, free_port, wait_until
+from tests.conftest import S3Server
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCGEN = [sys.executable, "-m", "commands.main"]
+CLIENT = {"Authorization": "Bearer dev-client-key"}
+ADMIN = {"X-API-Key": "dev-admin-key"}
+FINISHED = ("succeeded", "partial", "failed")
+
+
+def service_env(
+    redis_url: str, s3_server: S3Server, bucket: str, **settings: str
+) -> dict[str, str]:
+    """The environment of one service on a free port; `settings` adds or overrides DOCGEN_*."""
+    port = free_port()
+    return {
+        **os.environ,
+        "DOCGEN_REDIS_URL": redis_url,
+        "DOCGEN_S3_ENDPOINT": s3_server.endpoint,
+        "DOCGEN_S3_ACCESS_KEY": s3_server.access_key,
+        "DOCGEN_S3_SECRET_KEY": s3_server.secret_key,
+        "DOCGEN_S3_BUCKET": bucket,
+        "DOCGEN_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "DOCGEN_LINK_SECRET": f"{bucket} link secret, at least thirty-two characters",
+        "DOCGEN_WEBHOOK_ALLOW_HTTP": "true",
+        "DOCGEN_WEBHOOK_ALLOW_PRIVATE": "true",
+        "DOCGEN_API_KEYS": DEV_KEYS_JSON,
+        **{f"DOCGEN_{name.upper()}": value for name, value in settings.items()},
+    }
+
+
+class Service:
+    """The API and the current worker; `stop()` stops both."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs = env, logs
+        self.url = env["DOCGEN_PUBLIC_BASE_URL"]
+        port = self.url.rsplit(":", 1)[1]
+        self.api = ManagedProcess(
+            "api", [*DOCGEN, "serve", "--port", port], env=env, cwd=ROOT, log_path=logs / "api.log"
+        )
+        self.worker: ManagedProcess | None = None
+        try:
+            self.start_worker()
+        except BaseException:
+            self.api.stop()
+            raise
+
+    def start_worker(self, templates: Path | None = None, name: str = "worker") -> ManagedProcess:
+        """Start a worker (with other templates if given) and wait until /ready says so."""
+        env = {**self.env, **({"DOCGEN_TEMPLATES_DIR": str(templates)} if templates else {})}
+        worker = ManagedProcess(
+            name, [*DOCGEN, "worker"], env=env, cwd=ROOT, log_path=self.logs / f"{name}.log"
+        )
+        self.worker = worker
+        try:
+            wait_until(
+                self.ready, 120, "api and worker", alive=lambda: self.api.alive() and worker.alive()
+            )
+        except (TimeoutError, RuntimeError) as exc:
+            worker.stop()
+            pytest.fail(
+                f"{exc}\n--- api ---\n{self.api.log_tail()}\n--- {name} ---\n{worker.log_tail()}"
+            )
+        return worker
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/ready", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        if self.worker:
+            self.worker.stop()
+        self.api.stop()
+
+
+def wait_for_job(
+    location: str, timeout_s: float = 120, headers: dict[str, str] = CLIENT
+) -> dict[str, Any]:
+    """Poll a job until it finishes; its body then."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = httpx.get(location, headers=headers, timeout=5).json()
+        if job["status"] in FINISHED:
+            return job
+        time.sleep(0.5)  # polling interval, not a wait for a result
+    raise TimeoutError(f"job {location} still {job['status']} after {timeout_s} s")
