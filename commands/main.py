@@ -1,4 +1,4 @@
-"""`docgen` subcommands: render, serve, worker, up, batch, keys, jobs."""
+"""`docgen` subcommands: render, serve, worker, up, batch, keys, jobs, expire."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from commands.batch import add_batch_commands, run_batch_command
+from commands.expire import add_expire_command, run_expire
 from commands.keys import add_key_commands, run_key_command
 from docgen.logs import configure_logging
 from docgen.settings import Settings, SettingsError, load_settings
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         "--status", choices=("queued", "running", "succeeded", "partial", "failed")
     )
     listing.add_argument("--limit", type=int, default=50)
+    add_expire_command(sub)
     up = sub.add_parser("up", help="run everything in the foreground (development)")
     up.add_argument("--port", type=int, default=8000)
     up.add_argument("--state", type=Path, default=Path(".run"))
@@ -75,6 +77,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "jobs":
         return _list_jobs(args, settings)
+    if args.command == "expire":
+        return run_expire(args, settings)
     if args.command == "worker":
         from workers.main import run_worker
 

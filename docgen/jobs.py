@@ -155,6 +155,14 @@ class JobStore(Protocol):
     def put_bundle(self, job_id: str, bundle: BundleRecord) -> None: ...
     def put_notification(self, job_id: str, notification: NotificationRecord) -> None: ...
 
+    def delete(self, job: JobRecord) -> None:
+        """Forget the job: its record and its place in the tenant's list."""
+        ...
+
+    def tenants(self) -> list[str]:
+        """Every tenant that has jobs."""
+        ...
+
 
 _encoder = msgspec.json.Encoder()
 _job_decoder = msgspec.json.Decoder(JobRecord)
@@ -264,6 +272,20 @@ class RedisJobStore:
         with redis_errors():
             self._redis.hset(self._key(job_id), field, _encoder.encode(notification))  # type: ignore[attr-defined]
 
+    def delete(self, job: JobRecord) -> None:
+        with redis_errors():
+            pipe = self._redis.pipeline()  # type: ignore[attr-defined]
+            pipe.delete(self._key(job.id))
+            pipe.zrem(self._index(job.tenant), job.id)
+            pipe.execute()
+
+    def tenants(self) -> list[str]:
+        pattern = self._index("*")
+        head, tail = pattern.split("*")
+        with redis_errors():
+            keys = self._redis.scan_iter(match=pattern, count=1000)  # type: ignore[attr-defined]
+            return sorted(k.decode()[len(head) : -len(tail)] for k in keys)
+
 
 class MemoryJobStore:
     """In-memory store for unit tests of logic."""
@@ -323,3 +345,14 @@ class MemoryJobStore:
     def put_notification(self, job_id: str, notification: NotificationRecord) -> None:
         field = _notification_field(notification.channel, notification.target)
         self.notifications.setdefault(job_id, {})[field] = notification
+
+    def delete(self, job: JobRecord) -> None:
+        self.jobs.pop(job.id, None)
+        for attachment in job.attachments:
+            self.documents.pop((job.id, attachment), None)
+        self.finishing.discard(job.id)
+        self.bundles.pop(job.id, None)
+        self.notifications.pop(job.id, None)
+
+    def tenants(self) -> list[str]:
+        return sorted({job.tenant for job in self.jobs.values()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
@@ -21,6 +21,14 @@ class ObjectStore(Protocol):
     def list(self, prefix: str) -> Iterator[str]: ...
     def ping(self) -> None: ...
     def download_url(self, key: str, filename: str, expires: dt.timedelta) -> str: ...
+
+    def list_dated(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
+        """Keys with the time each was last written (UTC): what retention goes by."""
+        ...
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Remove `keys`; a key that is already gone is not an error."""
+        ...
 
 
 def content_disposition(filename: str) -> str:
@@ -100,6 +108,26 @@ class S3Store:
         except Exception as exc:
             raise _unavailable(exc) from exc
 
+    def list_dated(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
+        try:
+            for obj in self._client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                yield obj.object_name, obj.last_modified
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+
+    def delete(self, keys: Sequence[str]) -> None:
+        from minio.deleteobjects import DeleteObject
+
+        try:
+            # Up to 1,000 keys per request; the answer is lazy and lists only the failures.
+            for start in range(0, len(keys), 1000):
+                batch = [DeleteObject(key) for key in keys[start : start + 1000]]
+                failures = list(self._client.remove_objects(self.bucket, batch))
+                if failures:
+                    raise RuntimeError(f"{len(failures)} not removed, first: {failures[0]}")
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+
     def ping(self) -> None:
         try:
             if not self._client.bucket_exists(self.bucket):
@@ -148,6 +176,15 @@ class FolderStore:
             if path.is_file() and key.startswith(prefix) and not key.endswith(".part"):
                 yield key
 
+    def list_dated(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
+        for key in self.list(prefix):
+            mtime = (self.root / key).stat().st_mtime
+            yield key, dt.datetime.fromtimestamp(mtime, dt.UTC)
+
+    def delete(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            (self.root / key).unlink(missing_ok=True)
+
     def ping(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
 
@@ -160,9 +197,11 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str]] = {}
+        self.written: dict[str, dt.datetime] = {}
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self.objects[key] = (data, content_type)
+        self.written[key] = dt.datetime.now(dt.UTC)
 
     def get(self, key: str) -> bytes | None:
         item = self.objects.get(key)
@@ -170,6 +209,15 @@ class MemoryStore:
 
     def list(self, prefix: str) -> Iterator[str]:
         yield from sorted(k for k in self.objects if k.startswith(prefix))
+
+    def list_dated(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
+        for key in self.list(prefix):
+            yield key, self.written[key]
+
+    def delete(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.objects.pop(key, None)
+            self.written.pop(key, None)
 
     def ping(self) -> None:
         return None

@@ -82,6 +82,9 @@ class Settings(msgspec.Struct, frozen=True):
     log_level: str
     log_format: LogFormat  # json (one object a line, for collectors) or text (people)
     redelivery_after_s: float  # a killed worker's messages come back after this
+    # `docgen expire` removes what is older, except each attachment's latest version and the
+    # inputs a batch regenerates from; 0 keeps everything (the default: a ministry may ask).
+    retention_days: int = 0
 
 
 class SettingsError(Exception):
@@ -180,6 +183,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems.append(f"DOCGEN_LOG_FORMAT={log_format!r}: expected json or text")
         log_format = "json"
 
+    retention = env.get("DOCGEN_RETENTION_DAYS", "0").strip()
+    if not (retention.isascii() and retention.isdigit()):
+        problems.append(f"DOCGEN_RETENTION_DAYS={retention!r}: expected a whole number of days")
+        retention = "0"
+
     settings = Settings(
         redis_url=text("DOCGEN_REDIS_URL", "redis://127.0.0.1:6379/0"),
         s3=S3Settings(
@@ -221,6 +229,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # dramatiq's default; shorter means a slow conversion may be delivered twice (harmless:
         # documents are idempotent), longer means a crash delays the work it held.
         redelivery_after_s=number("DOCGEN_REDELIVERY_AFTER", 60.0),
+        retention_days=int(retention),
     )
     if problems:
         raise SettingsError(problems)

@@ -143,6 +143,10 @@ class VersionCounter(Protocol):
         """
         ...
 
+    def forget(self, prefix: str) -> None:
+        """Drop the counter and reservations of `prefix`: its versions were erased."""
+        ...
+
 
 class RedisVersionCounter:
     """INCR per prefix; seeded from storage so that a Redis that lost its data never reuses one."""
@@ -171,6 +175,16 @@ class RedisVersionCounter:
             return number
         return int(self._redis.get(key))  # type: ignore[attr-defined]
 
+    def forget(self, prefix: str) -> None:
+        reserved = f"{self._namespace}:reserved:{_glob_escape(prefix)}*"
+        keys = [f"{self._namespace}:version:{prefix}"]
+        keys += self._redis.scan_iter(match=reserved, count=1000)  # type: ignore[attr-defined]
+        self._redis.delete(*keys)  # type: ignore[attr-defined]
+
+
+def _glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)
+
 
 class MemoryVersionCounter:
     def __init__(self) -> None:
@@ -185,6 +199,10 @@ class MemoryVersionCounter:
         if (prefix, identity) not in self.reserved:
             self.reserved[(prefix, identity)] = self.next_version(prefix, at_least)
         return self.reserved[(prefix, identity)]
+
+    def forget(self, prefix: str) -> None:
+        self.last.pop(prefix, None)
+        self.reserved = {k: v for k, v in self.reserved.items() if k[0] != prefix}
 
 
 def latest_version(store: ObjectStore, prefix: str) -> int:

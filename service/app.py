@@ -36,7 +36,7 @@ from docgen.queue import Enqueuer
 from docgen.resources import job_resource
 from docgen.schema import ATTACHMENT_IDS, JobRequest
 from docgen.settings import Settings, require_api_keys, require_link_secret
-from docgen.storage import LatestInput, input_key, put_latest_input
+from docgen.storage import LatestInput, VersionCounter, input_key, put_latest_input
 from docgen.templates import load_catalogue
 from docgen.validation import INVALID_TITLE, MAX_BODY_BYTES, Verdict, check_job_request
 from docgen.webhooks import check_url
@@ -75,6 +75,7 @@ class Services(msgspec.Struct, frozen=True):
     batches: BatchStore
     limits: LimitStore
     metrics: MetricsSources
+    versions: VersionCounter  # erasing a community resets its numbering
 
 
 class ValidationAnswer(msgspec.Struct, frozen=True):
@@ -146,6 +147,7 @@ def real_services(settings: Settings) -> Services:
     from docgen.metrics import RedisCounters, redis_queue_depths
     from docgen.objectstore import S3Store
     from docgen.queue import BATCH_QUEUE, NOTIFY_QUEUE, RENDER_QUEUE, DramatiqEnqueuer
+    from docgen.storage import RedisVersionCounter
 
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
     store = S3Store(settings.s3)
@@ -181,6 +183,7 @@ def real_services(settings: Settings) -> Services:
             ),
             workers=lambda: live_workers(client),
         ),
+        versions=RedisVersionCounter(client),
     )
 
 

@@ -7,15 +7,17 @@ stable link here never expires with the storage's URL (SigV4 URLs live at most 7
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import anyio
 import msgspec
-from litestar import Response, get
+from litestar import Response, delete, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
+from docgen.erasure import erase_community
 from docgen.errors import DocgenError, FieldProblem
 from docgen.jobs import DocumentRecord, JobRecord
 from docgen.keys import Caller
@@ -28,6 +30,7 @@ from service.problems import problem
 
 __all__ = ["DOWNLOAD_LINK_LIFETIME", "document_routes", "redirect_to"]
 
+log = logging.getLogger("docgen.api")
 DOWNLOAD_LINK_LIFETIME = dt.timedelta(minutes=10)  # a fresh link is signed on every click
 KINDS = ("pdf", "docx", "xlsx")
 
@@ -110,6 +113,52 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
 
         documents = await anyio.to_thread.run_sync(read)
         return {"community_id": community_id, "year": year, "documents": documents}
+
+    @delete(
+        "/v1/communities/{community_id:str}",
+        status_code=200,
+        summary="Erase a community's year: its inputs, versions, bundles and job records",
+    )
+    async def erase(
+        community_id: FromPath[str],
+        year: FromQuery[int],
+        caller: CallerDep,
+        tenant: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        owner = whose(caller, tenant)
+        try:
+            erased = await anyio.to_thread.run_sync(
+                erase_community,
+                services.store,
+                services.jobs,
+                services.versions,
+                owner,
+                community_id,
+                year,
+            )
+        except DocgenError as exc:
+            if exc.code != "community.busy":
+                raise
+            return problem(
+                409,
+                f"{exc.message} / {exc.message_en}",
+                [FieldProblem("", exc.code, exc.message, exc.message_en)],
+                headers={"Retry-After": "30"},
+            )
+        if erased is None:
+            return _not_found(f"No community {community_id} in {year}")
+        # Ids and counts only: what was removed is the record of the erasure.
+        log.info(
+            "community.erased tenant=%s community_id=%s year=%s jobs=%s versions=%s objects=%s",
+            owner,
+            community_id,
+            year,
+            erased.jobs,
+            erased.versions,
+            erased.objects,
+        )
+        body = {"removed": erased}
+        return Response(msgspec.json.encode(body), media_type="application/json")
 
     @get(
         "/v1/communities/{community_id:str}/documents/{attachment:str}/versions",
@@ -335,6 +384,7 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
 
     return [
         latest_documents,
+        erase,
         version_history,
         version_file,
         shared_job,

@@ -17,6 +17,7 @@ from docgen.metrics import MemoryCounters
 from docgen.objectstore import MemoryStore
 from docgen.queue import ListEnqueuer
 from docgen.schema import ATTACHMENT_IDS
+from docgen.storage import MemoryVersionCounter
 from service.app import Services
 from service.metrics import MetricsSources
 
@@ -79,5 +80,6 @@ def api_fakes(glyphs: GlyphCoverage) -> ApiFakes:
         MemoryBatchStore(),
         limits,
         MetricsSources(counters, lambda: {("render", "waiting"): len(enqueuer.messages)}, list),
+        MemoryVersionCounter(),
     )
     return ApiFakes(services, jobs, enqueuer, store, s3_up, limits, counters)

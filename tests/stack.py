@@ -17,7 +17,9 @@ import httpx
 import pytest
 
 from docgen.keys import DEV_KEYS_JSON
+from docgen.objectstore import S3Store
 from docgen.processes import ManagedProcess, free_port, wait_until
+from docgen.settings import load_settings
 from tests.conftest import S3Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,6 +84,10 @@ class Service:
                 f"{exc}\n--- api ---\n{self.api.log_tail()}\n--- {name} ---\n{worker.log_tail()}"
             )
         return worker
+
+    def store(self) -> S3Store:
+        """The service's bucket, for looking at what it stored."""
+        return S3Store(load_settings(self.env).s3)
 
     def ready(self) -> bool:
         try:

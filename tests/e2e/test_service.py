@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import re
+import subprocess
 import time
 import urllib.request
 import zipfile
@@ -27,7 +28,7 @@ from docgen.webhooks import verify
 from tests.conftest import S3Server
 from tests.pdftext import missing_values
 from tests.receivers import MailCatcher, WebhookReceiver
-from tests.stack import Service, service_env, wait_for_job
+from tests.stack import DOCGEN, ROOT, Service, service_env, wait_for_job
 from tests.values import expected_values
 
 pytestmark = pytest.mark.e2e
@@ -403,3 +404,52 @@ def test_a_jobs_log_lines_carry_its_id_and_tenant_in_the_api_and_the_worker(
     for entry in lines("api.log") + lines("worker.log"):
         assert (entry["job_id"], entry["tenant"]) == (job["id"], "dev"), entry
     assert "dev-client-key" not in (logs / "api.log").read_text("utf-8")
+
+
+def test_erasing_a_community_year_removes_it_from_redis_and_s3(
+    api_url: str, sample_dict: dict[str, Any]
+) -> None:
+    sample_dict["community_id"] = f"erased-{time.time_ns()}"
+    sample_dict["attachments"] = ["industry_analysis"]
+    posted = httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH, timeout=30)
+    job = wait_for_job(posted.headers["location"])
+    assert job["status"] == "succeeded", job
+    community = f"{api_url}/v1/communities/{sample_dict['community_id']}"
+    year = sample_dict["year"]
+
+    deadline = time.monotonic() + 60
+    # 409 while the job's bundle is being made (its documents are done already).
+    while (
+        answer := httpx.delete(f"{community}?year={year}", headers=AUTH, timeout=30)
+    ).status_code == 409:
+        assert time.monotonic() < deadline, answer.text
+        time.sleep(0.5)  # polling interval
+    assert answer.status_code == 200, answer.text
+    removed = answer.json()["removed"]
+    assert (removed["jobs"], removed["versions"], removed["inputs"]) == (1, 1, 1)
+    assert httpx.get(posted.headers["location"], headers=AUTH).status_code == 404
+    listing = httpx.get(f"{community}/documents", params={"year": year}, headers=AUTH)
+    assert listing.json()["documents"] == []
+    assert httpx.delete(f"{community}?year={year}", headers=AUTH).status_code == 404
+    # The same data again makes version 1 anew, not a reuse of an erased one.
+    again = wait_for_job(
+        httpx.post(f"{api_url}/v1/jobs", json=sample_dict, headers=AUTH).headers["location"]
+    )
+    assert [(d["version"], d["reused"]) for d in again["documents"]] == [(1, False)]
+
+
+def test_the_retention_pass_reads_the_real_stores_and_keeps_what_is_fresh(
+    service: Service,
+) -> None:
+    before = list(service.store().list(""))
+    run = subprocess.run(
+        [*DOCGEN, "expire", "--days", "1"],
+        env=service.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "removed (older than" in run.stdout and " 0 objects in all" in run.stdout, run.stdout
+    assert list(service.store().list("")) == before

@@ -153,3 +153,39 @@ def test_a_retried_write_of_one_document_keeps_its_version_number(redis_url: str
     again = counter.reserve("t/communities/c9/2026/application/", "identity-a", 1)
     other = counter.reserve("t/communities/c9/2026/application/", "identity-b", 1)
     assert (first, again, other) == (2, 2, 3)
+
+
+def test_removed_objects_are_gone_and_listings_carry_their_write_times(store: S3Store) -> None:
+    keys = [f"erase/c1/2026/v1/{n}.pdf" for n in range(3)]
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)  # the server's clock may differ
+    for key in keys:
+        store.put(key, b"%PDF", "application/pdf")
+    dated = dict(store.list_dated("erase/"))
+    assert sorted(dated) == keys
+    assert all(moment > before for moment in dated.values())
+    store.delete([*keys[:2], "erase/never-existed.pdf"])
+    assert list(store.list("erase/")) == keys[2:]
+
+
+def test_forgetting_a_prefix_resets_its_numbering_and_reservations_only(redis_url: str) -> None:
+    counter = RedisVersionCounter(redis.Redis.from_url(redis_url), namespace="it-forget")
+    erased, kept = "t/communities/c1/2026/application/", "t/communities/c1/2027/application/"
+    for prefix in (erased, kept):
+        assert counter.reserve(prefix, "identity-a", 0) == 1
+        assert counter.reserve(prefix, "identity-b", 0) == 2
+    counter.forget(erased)
+    assert counter.reserve(erased, "identity-b", 0) == 1
+    assert counter.reserve(kept, "identity-b", 0) == 2
+
+
+def test_a_deleted_job_is_gone_from_its_tenants_list(redis_url: str) -> None:
+    jobs = RedisJobStore(redis.Redis.from_url(redis_url), prefix="it-delete")
+    created = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+    for n, tenant in enumerate(("prov-a", "prov-a", "prov-b")):
+        jobs.create(JobRecord(f"j{n}", tenant, "c1", 2026, created, "k", ("application",)))
+    assert jobs.tenants() == ["prov-a", "prov-b"]
+    found = jobs.get("j0")
+    assert found is not None
+    jobs.delete(found[0])
+    assert jobs.get("j0") is None
+    assert [job_id for job_id, _ in jobs.tenant_jobs("prov-a", None, None, 0, 10)] == ["j1"]
