@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from typing import Any
 
 import msgspec
 from pypdf import PdfWriter
@@ -20,6 +22,21 @@ from docgen.schema import ATTACHMENT_IDS
 from docgen.storage import MemoryVersionCounter
 from service.app import Services
 from service.metrics import MetricsSources
+
+
+def manifest_fields(identity: str, job_id: str = "j") -> dict[str, Any]:
+    """What `storage.store_version` needs besides the files, for a version made in a test."""
+    return {
+        "job_id": job_id,
+        "created_at": dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
+        "identity": identity,
+        "input_sha256": "s",
+        "template_id": "application",
+        "template_version": 1,
+        "template_sha256": "t",
+        "docxtpl_version": "0",
+        "pages": 1,
+    }
 
 
 def blank_pdf(pages: int = 1) -> bytes:

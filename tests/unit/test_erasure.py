@@ -22,7 +22,7 @@ from docgen.storage import (
     store_version,
     versions,
 )
-from tests.fakes import ApiFakes
+from tests.fakes import ApiFakes, manifest_fields
 from tests.unit.conftest import ADMIN, NO_KEY, OTHER
 
 NOW = dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC)
@@ -38,17 +38,7 @@ def _version(
         "申报书",
         b"docx " + identity.encode(),
         b"%PDF " + identity.encode(),
-        {
-            "job_id": job_id,
-            "created_at": NOW,
-            "identity": identity,
-            "input_sha256": "s",
-            "template_id": "application",
-            "template_version": 1,
-            "template_sha256": "t",
-            "docxtpl_version": "0",
-            "pages": 1,
-        },
+        manifest_fields(identity, job_id),
     ).version
 
 

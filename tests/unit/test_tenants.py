@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from docgen.settings import LimitSettings, SettingsError, load_settings, require
 from docgen.storage import MemoryVersionCounter, document_prefix, store_version
 from service.app import create_app
 from tests.fakes import ApiFakes as Fakes
+from tests.fakes import manifest_fields
 from tests.unit.conftest import ADMIN, NO_KEY, OTHER, TEST_ENV
 
 
@@ -41,17 +41,7 @@ def _store_a_version(fakes: Fakes, tenant: str, community_id: str, year: int) ->
         "申报书",
         b"docx",
         b"%PDF",
-        {
-            "job_id": "j",
-            "created_at": dt.datetime(2026, 5, 1, tzinfo=dt.UTC),
-            "identity": "i",
-            "input_sha256": "s",
-            "template_id": "application",
-            "template_version": 1,
-            "template_sha256": "t",
-            "docxtpl_version": "0",
-            "pages": 1,
-        },
+        manifest_fields("i"),
     )
 
 
