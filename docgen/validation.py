@@ -89,10 +89,12 @@ class _TooDeep(Exception):
 def normalise_strings(value: Any, depth: int = 0) -> Any:
     """Trim and NFC-normalise every string, as the contract says, before types are checked.
 
-    Raises `_TooDeep` beyond `MAX_DEPTH` levels of nesting.
+    Line breaks become `\n`: a browser's text area sends `\r\n`, which would otherwise be
+    refused as a control character. Raises `_TooDeep` beyond `MAX_DEPTH` levels of nesting.
     """
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value.strip())
+        lines = value.replace("\r\n", "\n").replace("\r", "\n")
+        return unicodedata.normalize("NFC", lines.strip())
     if depth >= MAX_DEPTH:
         if isinstance(value, list | dict):
             raise _TooDeep

@@ -13,7 +13,7 @@ from docgen.settings import load_settings
     ("text", "code", "code_point", "position"),
     [
         ("共同\x00体", "char.control", "U+0000", 3),
-        ("第一行\r\n第二行", "char.control", "U+000D", 4),
+        ("第一行\x0b第二行", "char.control", "U+000B", 4),  # (\r\n is normalised before)
         ("a\x85b", "char.control", "U+0085", 2),
         ("坏\ud800字", "char.surrogate", "U+D800", 2),
         ("非\ufffe字", "char.noncharacter", "U+FFFE", 2),

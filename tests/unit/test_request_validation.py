@@ -115,3 +115,12 @@ def test_strings_are_trimmed_and_nfc_normalised(sample_dict: dict[str, Any]) -> 
     request = decode_job_request(json.dumps(sample_dict).encode())
     assert request.community.head.name == "张建国"
     assert request.community.head.title == "Caf\u00e9"
+
+
+def test_line_breaks_from_a_browsers_text_area_become_newlines(
+    sample_dict: dict[str, Any],
+) -> None:
+    sample_dict["annual_report"]["problems"] = "第一段。\r\n第二段。\r第三段。"
+    request = decode_job_request(json.dumps(sample_dict).encode())
+    assert request.annual_report is not None
+    assert request.annual_report.problems == "第一段。\n第二段。\n第三段。"
