@@ -81,6 +81,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from commands.maintenance import run_fsck
 
         return run_fsck(args, settings)
+    if args.command == "reconcile":
+        from commands.maintenance import run_reconcile
+
+        return run_reconcile(args, settings)
     if args.command == "worker":
         from workers.main import run_worker
 

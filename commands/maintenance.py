@@ -12,7 +12,7 @@ from docgen.errors import DocgenError
 from docgen.fsck import DEFAULT_GRACE, FsckReport, check_store
 from docgen.settings import Settings
 
-__all__ = ["add_maintenance_commands", "run_fsck"]
+__all__ = ["add_maintenance_commands", "run_fsck", "run_reconcile"]
 
 
 def add_maintenance_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,6 +33,17 @@ def add_maintenance_commands(sub: argparse._SubParsersAction[argparse.ArgumentPa
         default=DEFAULT_GRACE.total_seconds(),
         help="seconds: younger half-written versions and finishing are left alone (default 900)",
     )
+    again = sub.add_parser(
+        "reconcile",
+        help="one pass of the reconciler: re-enqueue jobs whose messages or finishing were lost",
+    )
+    again.add_argument("--tenant", help="only this tenant's jobs")
+    again.add_argument(
+        "--after",
+        type=float,
+        help="seconds untouched before work counts as lost (default DOCGEN_RECONCILE_AFTER)",
+    )
+    again.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
 
 def run_fsck(args: argparse.Namespace, settings: Settings) -> int:
@@ -70,3 +81,41 @@ def _print_fsck(report: FsckReport) -> None:
     counts = ", ".join(f"{name} {count}" for name, count in sorted(report.checked.items()))
     verdict = "consistent" if report.ok else f"{len(report.problems)} problem(s)"
     print(f"fsck: {verdict} — checked {counts}; repaired {len(report.repaired)}")
+
+
+def run_reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    """0: the pass ran (whatever it re-enqueued); 2: Redis could not be reached."""
+    import redis
+    from dramatiq.brokers.redis import RedisBroker
+
+    from docgen.jobs import RedisJobStore
+    from docgen.queue import (
+        BATCH_QUEUE,
+        NOTIFY_QUEUE,
+        RENDER_QUEUE,
+        DramatiqEnqueuer,
+        RedisPendingMessages,
+    )
+    from docgen.reconcile import reconcile
+
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+    broker = RedisBroker(client=client, middleware=[])
+    after = settings.reconcile_after_s if args.after is None else args.after
+    try:
+        done = reconcile(
+            RedisJobStore(client),
+            RedisPendingMessages(client, (RENDER_QUEUE, BATCH_QUEUE, NOTIFY_QUEUE)),
+            DramatiqEnqueuer(broker),
+            after=dt.timedelta(seconds=after),
+            tenant=args.tenant,
+        )
+    except DocgenError as exc:
+        print(f"reconcile: {exc.message} / {exc.message_en} ({exc.detail})", file=sys.stderr)
+        return 2
+    if args.json:
+        sys.stdout.write(msgspec.json.encode({"reconciled": done}).decode() + "\n")
+        return 0
+    for item in done:
+        print(f"{item.action:<9} {item.job_id}  {item.what}")
+    print(f"reconcile: {len(done)} action(s)")
+    return 0
