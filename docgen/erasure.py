@@ -154,17 +154,18 @@ class Expiry(msgspec.Struct, frozen=True):
 
 
 def plan_expiry(store: ObjectStore, jobs: JobStore, now: dt.datetime, days: int) -> Expiry:
-    """Everything last written before `now - days`, except each attachment's latest version
-    and the inputs named by latest pointers; finished job records created before the cutoff."""
+    """Everything last written before `now - days`, and finished job records created before
+    it — except each attachment's latest version, the inputs named by latest pointers, and
+    whatever a kept job record still points at (its input, the versions it made or reused)."""
     if days < 1:
         raise ValueError("retention must be at least one day")
     cutoff = now - dt.timedelta(days=days)
-    written = dict(store.list_dated(""))
+    old_jobs, kept_inputs, kept_versions = _expired_jobs(jobs, cutoff)
+    written = {obj.key: obj.modified for obj in store.list_objects("")}
 
     # version prefix → number → its keys; the latest complete version of each prefix stays.
     versions: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     bundles: dict[str, list[str]] = defaultdict(list)
-    kept_inputs: set[str] = set()
     for key in written:
         if match := _VERSION_FILE.match(key):
             versions[match["prefix"]][int(match["n"])].append(key)
@@ -179,7 +180,11 @@ def plan_expiry(store: ObjectStore, jobs: JobStore, now: dt.datetime, days: int)
         complete = [n for n, keys in numbers.items() if f"{prefix}v{n}/manifest.json" in keys]
         latest = max(complete, default=0)
         expired = [
-            n for n in complete if n < latest and written[f"{prefix}v{n}/manifest.json"] < cutoff
+            n
+            for n in complete
+            if n < latest
+            and written[f"{prefix}v{n}/manifest.json"] < cutoff
+            and (prefix, n) not in kept_versions
         ]
         identities = _identities(store, prefix) if expired else {}
         for n in expired:
@@ -194,15 +199,6 @@ def plan_expiry(store: ObjectStore, jobs: JobStore, now: dt.datetime, days: int)
         for key, moment in written.items()
         if _INPUT.match(key) and moment < cutoff and key not in kept_inputs
     ]
-    old_jobs = []
-    for tenant in jobs.tenants():
-        offset = 0
-        while chunk := jobs.tenant_jobs(tenant, cutoff.timestamp(), None, offset, 500):
-            offset += len(chunk)
-            for job_id, _ in chunk:
-                found = jobs.get(job_id)
-                if found and job_status(found[1]) not in ("queued", "running"):
-                    old_jobs.append(found[0])
     return Expiry(
         cutoff,
         versions=len(manifests),
@@ -211,6 +207,37 @@ def plan_expiry(store: ObjectStore, jobs: JobStore, now: dt.datetime, days: int)
         keys=manifests + files + [k for keys in old_bundles for k in keys] + inputs,
         jobs=old_jobs,
     )
+
+
+def _expired_jobs(
+    jobs: JobStore, cutoff: dt.datetime
+) -> tuple[list[JobRecord], set[str], set[tuple[str, int]]]:
+    """Finished jobs created before `cutoff`; the inputs and (prefix, version) of the others.
+
+    Every record is read once: a kept job may point at an old input (a batch's job reads the
+    input a pointer named) or an old version (the same data again reuses it).
+    """
+    expired, inputs, versions = [], set(), set()
+    for tenant in jobs.tenants():
+        offset = 0
+        while chunk := jobs.tenant_jobs(tenant, None, None, offset, 500):
+            offset += len(chunk)
+            for job_id, _ in chunk:
+                found = jobs.get(job_id)
+                if found is None:
+                    continue
+                job, documents = found
+                if job.created_at < cutoff and job_status(documents) not in ("queued", "running"):
+                    expired.append(job)
+                    continue
+                inputs.add(job.input_key)
+                for doc in documents:
+                    if doc.version is not None:
+                        prefix = document_prefix(
+                            job.tenant, job.community_id, job.year, doc.attachment
+                        )
+                        versions.add((prefix, doc.version))
+    return expired, inputs, versions
 
 
 def _identities(store: ObjectStore, prefix: str) -> dict[int, list[str]]:

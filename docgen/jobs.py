@@ -267,6 +267,19 @@ class RedisJobStore:
         with redis_errors():
             self._redis.hset(self._key(job_id), "bundle", _encoder.encode(bundle))  # type: ignore[attr-defined]
 
+    def tenants(self) -> list[str]:
+        """Every tenant that has made a job (from the per-tenant job indexes)."""
+        head, tail = f"{self._prefix}:tenant:", ":jobs"
+        with redis_errors():
+            keys = self._redis.scan_iter(match=f"{head}*{tail}", count=1000)  # type: ignore[attr-defined]
+            return sorted(k.decode()[len(head) : -len(tail)] for k in keys)
+
+    def count_requeue(self, job_id: str, what: str) -> int:
+        """Count one re-enqueueing of `what` (an attachment, `finish`, a recipient) for the
+        job; the count so far. The reconciler gives up on work that keeps getting lost."""
+        with redis_errors():
+            return int(self._redis.hincrby(self._key(job_id), f"requeued:{what}", 1))  # type: ignore[attr-defined]
+
     def put_notification(self, job_id: str, notification: NotificationRecord) -> None:
         field = _notification_field(notification.channel, notification.target)
         with redis_errors():
@@ -279,13 +292,6 @@ class RedisJobStore:
             pipe.zrem(self._index(job.tenant), job.id)
             pipe.execute()
 
-    def tenants(self) -> list[str]:
-        pattern = self._index("*")
-        head, tail = pattern.split("*")
-        with redis_errors():
-            keys = self._redis.scan_iter(match=pattern, count=1000)  # type: ignore[attr-defined]
-            return sorted(k.decode()[len(head) : -len(tail)] for k in keys)
-
 
 class MemoryJobStore:
     """In-memory store for unit tests of logic."""
@@ -296,6 +302,7 @@ class MemoryJobStore:
         self.finishing: set[str] = set()
         self.bundles: dict[str, BundleRecord] = {}
         self.notifications: dict[str, dict[str, NotificationRecord]] = {}
+        self.requeued: dict[tuple[str, str], int] = {}
 
     def create(self, job: JobRecord) -> None:
         self.jobs[job.id] = job
@@ -342,6 +349,13 @@ class MemoryJobStore:
     def put_bundle(self, job_id: str, bundle: BundleRecord) -> None:
         self.bundles[job_id] = bundle
 
+    def tenants(self) -> list[str]:
+        return sorted({j.tenant for j in self.jobs.values()})
+
+    def count_requeue(self, job_id: str, what: str) -> int:
+        self.requeued[(job_id, what)] = self.requeued.get((job_id, what), 0) + 1
+        return self.requeued[(job_id, what)]
+
     def put_notification(self, job_id: str, notification: NotificationRecord) -> None:
         field = _notification_field(notification.channel, notification.target)
         self.notifications.setdefault(job_id, {})[field] = notification
@@ -353,6 +367,3 @@ class MemoryJobStore:
         self.finishing.discard(job.id)
         self.bundles.pop(job.id, None)
         self.notifications.pop(job.id, None)
-
-    def tenants(self) -> list[str]:
-        return sorted({job.tenant for job in self.jobs.values()})

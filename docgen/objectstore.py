@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
+import msgspec
+
 from docgen.errors import DocgenError
 from docgen.settings import S3Settings
 
-__all__ = ["FolderStore", "MemoryStore", "ObjectStore", "S3Store", "content_disposition"]
+__all__ = [
+    "FolderStore",
+    "MemoryStore",
+    "ObjectStore",
+    "S3Store",
+    "StoredObject",
+    "content_disposition",
+]
+
+
+class StoredObject(msgspec.Struct, frozen=True):
+    key: str
+    size: int
+    modified: dt.datetime  # aware, UTC
 
 
 class ObjectStore(Protocol):
@@ -22,12 +37,13 @@ class ObjectStore(Protocol):
     def ping(self) -> None: ...
     def download_url(self, key: str, filename: str, expires: dt.timedelta) -> str: ...
 
-    def list_dated(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
-        """Keys with the time each was last written (UTC): what retention goes by."""
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]:
+        """Keys with sizes and last-write times, without reading each object (fsck,
+        retention)."""
         ...
 
     def delete(self, keys: Sequence[str]) -> None:
-        """Remove `keys`; a key that is already gone is not an error."""
+        """Remove `keys` (erasure, retention, fsck's repairs); one already gone is no error."""
         ...
 
 
@@ -108,10 +124,11 @@ class S3Store:
         except Exception as exc:
             raise _unavailable(exc) from exc
 
-    def list_dated(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]:
         try:
             for obj in self._client.list_objects(self.bucket, prefix=prefix, recursive=True):
-                yield obj.object_name, obj.last_modified
+                modified = obj.last_modified or dt.datetime.now(dt.UTC)
+                yield StoredObject(obj.object_name, int(obj.size or 0), modified)
         except Exception as exc:
             raise _unavailable(exc) from exc
 
@@ -176,10 +193,11 @@ class FolderStore:
             if path.is_file() and key.startswith(prefix) and not key.endswith(".part"):
                 yield key
 
-    def list_dated(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]:
         for key in self.list(prefix):
-            mtime = (self.root / key).stat().st_mtime
-            yield key, dt.datetime.fromtimestamp(mtime, dt.UTC)
+            stat = (self.root / key).stat()
+            modified = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
+            yield StoredObject(key, stat.st_size, modified)
 
     def delete(self, keys: Sequence[str]) -> None:
         for key in keys:
@@ -193,15 +211,16 @@ class FolderStore:
 
 
 class MemoryStore:
-    """In-memory store for unit tests of logic."""
+    """In-memory store for unit tests of logic; `clock` stamps each write (tests age objects)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.objects: dict[str, tuple[bytes, str]] = {}
-        self.written: dict[str, dt.datetime] = {}
+        self.modified: dict[str, dt.datetime] = {}
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self.objects[key] = (data, content_type)
-        self.written[key] = dt.datetime.now(dt.UTC)
+        self.modified[key] = self._clock()
 
     def get(self, key: str) -> bytes | None:
         item = self.objects.get(key)
@@ -210,14 +229,14 @@ class MemoryStore:
     def list(self, prefix: str) -> Iterator[str]:
         yield from sorted(k for k in self.objects if k.startswith(prefix))
 
-    def list_dated(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]:
         for key in self.list(prefix):
-            yield key, self.written[key]
+            yield StoredObject(key, len(self.objects[key][0]), self.modified[key])
 
     def delete(self, keys: Sequence[str]) -> None:
         for key in keys:
             self.objects.pop(key, None)
-            self.written.pop(key, None)
+            self.modified.pop(key, None)
 
     def ping(self) -> None:
         return None

@@ -85,6 +85,10 @@ class Settings(msgspec.Struct, frozen=True):
     # `docgen expire` removes what is older, except each attachment's latest version and the
     # inputs a batch regenerates from; 0 keeps everything (the default: a ministry may ask).
     retention_days: int = 0
+    # The reconciler (docgen/reconcile.py): one worker a turn, every `interval`; work counts as
+    # lost when untouched for `after` with no message for it.
+    reconcile_interval_s: float = 60.0
+    reconcile_after_s: float = 300.0
 
 
 class SettingsError(Exception):
@@ -230,6 +234,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # documents are idempotent), longer means a crash delays the work it held.
         redelivery_after_s=number("DOCGEN_REDELIVERY_AFTER", 60.0),
         retention_days=int(retention),
+        # Each pass reads every job of the last week once: a minute keeps that cheap, and a lost
+        # job waits at most `after` + a minute.
+        reconcile_interval_s=number("DOCGEN_RECONCILE_INTERVAL", 60.0),
+        # Longer than a conversion's timeout (120 s) plus a retry's backoff: see docgen/reconcile.
+        reconcile_after_s=number("DOCGEN_RECONCILE_AFTER", 300.0),
     )
     if problems:
         raise SettingsError(problems)

@@ -10,6 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from docgen.erasure import apply_expiry, plan_expiry
+from docgen.fsck import check_store
 from docgen.jobs import BundleRecord, DocumentRecord, JobRecord, MemoryJobStore, utcnow
 from docgen.objectstore import MemoryStore
 from docgen.settings import SettingsError, load_settings
@@ -117,29 +118,28 @@ def _job(job_id: str, created: dt.datetime, input_key: str) -> JobRecord:
     return JobRecord(job_id, "dev", "c1", 2026, created, input_key, ("application",))
 
 
-def test_retention_keeps_each_latest_version_and_the_inputs_a_batch_needs() -> None:
+def test_retention_keeps_latest_versions_and_what_kept_jobs_and_batches_need() -> None:
     store, jobs, counter = MemoryStore(), MemoryJobStore(), MemoryVersionCounter()
     prefix = document_prefix("dev", "c1", 2026, "application")
     for identity in ("a", "b", "c"):
         _version(store, counter, prefix, identity)
     old, fresh = NOW - dt.timedelta(days=400), NOW - dt.timedelta(days=3)
-    for key in store.written:
-        store.written[key] = old
-    store.written[f"{prefix}v2/manifest.json"] = fresh  # v2 is recent: kept
-    kept_input, old_input = "dev/inputs/" + "a" * 64 + ".json", "dev/inputs/" + "b" * 64 + ".json"
-    for key in (kept_input, old_input):
+    inputs = {name: f"dev/inputs/{name * 64}.json" for name in "abc"}
+    for key in inputs.values():
         store.put(key, b"{}", "application/json")
-        store.written[key] = old
-    latest = LatestInput("c1", 2026, "application", kept_input, "j1", old, "北京市")
-    put_latest_input(store, "dev", latest)
+    # A batch regenerates from the input the latest pointer names: kept.
+    put_latest_input(
+        store, "dev", LatestInput("c1", 2026, "application", inputs["a"], "j1", old, "北京市")
+    )
     bundle = "dev/communities/c1/2026/bundles/j1/all.pdf"
     store.put(bundle, b"%", "application/pdf")
-    store.written[bundle] = old
-    jobs.create(_job("j1", old, kept_input))
-    jobs.put_document("j1", DocumentRecord("application", "succeeded"))
-    jobs.create(_job("j2", old, old_input))  # still queued: never expired
-    jobs.create(_job("j3", fresh, old_input))
-    jobs.put_document("j3", DocumentRecord("application", "succeeded"))
+    for key in store.modified:
+        store.modified[key] = old
+    jobs.create(_job("j1", old, inputs["c"]))  # finished long ago: expires
+    jobs.put_document("j1", DocumentRecord("application", "succeeded", version=1))
+    jobs.create(_job("j2", old, inputs["b"]))  # still queued: kept, and its input with it
+    jobs.create(_job("j3", fresh, inputs["a"]))  # recent, and it reused v2: v2 is kept
+    jobs.put_document("j3", DocumentRecord("application", "succeeded", version=2, reused=True))
 
     expiry = plan_expiry(store, jobs, NOW, days=365)
     assert (expiry.versions, expiry.bundles, expiry.inputs) == (1, 1, 1)
@@ -150,10 +150,13 @@ def test_retention_keeps_each_latest_version_and_the_inputs_a_batch_needs() -> N
     assert [m.version for m in versions(store, prefix)] == [2, 3]
     assert not [k for k in store.objects if "/v1/" in k]
     assert f"{prefix}identities/a.json" not in store.objects  # it named v1
-    assert store.get(kept_input) is not None and store.get(old_input) is None
+    assert [k for k in inputs.values() if store.get(k) is None] == [inputs["c"]]
     assert store.get(bundle) is None
     assert sorted(jobs.jobs) == ["j2", "j3"]
-    # Nothing more is old enough a second time.
+    # What is left is consistent (numbering from the oldest kept version), and nothing more is
+    # old enough a second time.
+    report = check_store(store, jobs, now=NOW)
+    assert [p.code for p in report.problems if p.code.startswith("fsck.version")] == []
     again = plan_expiry(store, jobs, NOW, days=365)
     assert (again.keys, again.jobs) == ([], [])
 
