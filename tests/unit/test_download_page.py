@@ -151,7 +151,7 @@ def test_a_finished_job_shows_every_attachment_with_its_downloads_and_the_bundle
         assert re.search(rf"<h3[^>]*>附件\d title-{attachment}</h3>", body)
     assert "第2版 · 共7页" in body
     # Buttons name the kind, the file and its size, and go through the token's own routes.
-    assert "stem-application.pdf</span> <span class=\"size\">305 KB" in body
+    assert 'stem-application.pdf</span> <span class="size">305 KB' in body
     assert "stem-supply_demand.xlsx" in body and "9 KB" in body
     assert "2026年度材料合订本.pdf" in body and "2.3 MB" in body
     urls = links(body)
@@ -193,7 +193,7 @@ def test_a_partial_job_shows_its_failure_and_warnings_in_plain_words(
     )
     body = page(client, token_for(job)).text
     assert "部分材料生成失败" in body
-    assert "<h2 id=\"warnings-heading\">请注意</h2>" in body
+    assert '<h2 id="warnings-heading">请注意</h2>' in body
     assert "<li>联系人姓名中的“𠮷”无法显示</li>" in body
     assert "未能生成：PDF 转换失败，请稍后重新提交" in body
     assert "/documents/application/" not in body  # nothing to download for the failed one
@@ -246,7 +246,7 @@ def test_a_failed_job_says_so_without_downloads(client: TestClient[Any], fakes: 
         ),
     )
     body = page(client, token_for(job)).text
-    assert "<h2 id=\"status-heading\">生成失败</h2>" in body
+    assert '<h2 id="status-heading">生成失败</h2>' in body
     assert "未能生成：模板填写失败" in body
     assert 'class="button' not in body and 'http-equiv="refresh"' not in body
 
@@ -293,9 +293,7 @@ def test_an_unknown_job_or_file_is_a_404_page(client: TestClient[Any], fakes: Ap
     assert f'href="{BASE}/v1/shared/{token_for(job)}"' in missing.text
 
 
-def test_everything_from_the_submitter_is_escaped(
-    client: TestClient[Any], fakes: ApiFakes
-) -> None:
+def test_everything_from_the_submitter_is_escaped(client: TestClient[Any], fakes: ApiFakes) -> None:
     hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>&共同体'
     warning = FieldProblem("contact.name", "char.emoji", f"{hostile}中的表情", "emoji")
     job = make_job(fakes, name=hostile, warnings=(warning,))
