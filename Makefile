@@ -7,10 +7,11 @@ PORT ?= 8000
 UNOSERVER_VERSION := 3.7
 # What every docgen host needs, shared with deploy/Dockerfile; then what development and the tests
 # add: PDF tools (previews, tests), Redis (tests, `make up`), Debian's docker-compose (the compose
-# file's test, tests/unit/test_deploy.py).
+# file's test, tests/unit/test_deploy.py), Chromium and its driver (the download page's browser
+# test drives Debian's build through Playwright: no browser download).
 APT_LIST := deploy/apt-packages.txt
 APT_PACKAGES := $(shell grep -o '^[a-z0-9][a-z0-9.+-]*' $(APT_LIST)) poppler-utils redis-server \
-	docker-compose
+	docker-compose chromium chromium-driver
 FONTS_DIR := deploy/fontconfig/fonts
 
 .PHONY: run preview test test-all slow up lint format bench templates deps clean

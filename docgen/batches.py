@@ -148,6 +148,7 @@ def plan_batch(
                     notify_emails=tuple(notify.emails) if notify else (),
                     batch_id=batch_id,
                     force=request.force,
+                    community_name=stored.community.name,
                 )
             )
         made.append(job_id)

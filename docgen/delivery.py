@@ -105,15 +105,16 @@ def _make_bundle(
                 parts.append((attachment_title(workshop, doc.attachment), data))
     title = f"{request.community.name} {job.year}年度材料"
     prefix = bundle_prefix(job.tenant, job.community_id, job.year, job.id)
+    pdf, archive = bundle_pdf(parts, title=title), bundle_zip(files, modified=job.created_at)
     record = BundleRecord(
         pdf_key=f"{prefix}{job.year}年度材料合订本.pdf",
         zip_key=f"{prefix}{job.year}年度材料.zip",
         attachments=tuple(d.attachment for d in done),
+        pdf_size=len(pdf),
+        zip_size=len(archive),
     )
-    workshop.store.put(record.pdf_key, bundle_pdf(parts, title=title), "application/pdf")
-    workshop.store.put(
-        record.zip_key, bundle_zip(files, modified=job.created_at), "application/zip"
-    )
+    workshop.store.put(record.pdf_key, pdf, "application/pdf")
+    workshop.store.put(record.zip_key, archive, "application/zip")
     return record
 
 

@@ -85,6 +85,9 @@ class JobRecord(msgspec.Struct, frozen=True):
     # version even when nothing changed.
     batch_id: str | None = None
     force: bool = False
+    # What people call the community, for the download page (no S3 read on each view). Empty on
+    # records written before it: the page then reads the stored input.
+    community_name: str = ""
 
 
 NotificationStatus = Literal["queued", "sent", "failed"]
@@ -107,6 +110,9 @@ class BundleRecord(msgspec.Struct, frozen=True):
     pdf_key: str
     zip_key: str
     attachments: tuple[AttachmentId, ...]
+    # Bytes, shown on the download buttons; None on records written before they were kept.
+    pdf_size: int | None = None
+    zip_size: int | None = None
 
 
 class Delivery(msgspec.Struct, frozen=True):

@@ -60,6 +60,9 @@ class DeliverySettings(msgspec.Struct, frozen=True):
     webhook_allow_http: bool
     webhook_allow_private: bool
     max_attempts: int  # per email or webhook, with exponential backoff between them
+    # Whom people should ask for a new link, on the download page's "expired" answer, e.g.
+    # "请联系省教育厅职成处（010-12345678）". Empty: the page names the submitting platform generally.
+    link_help: str = ""
 
 
 class LimitSettings(msgspec.Struct, frozen=True):
@@ -176,6 +179,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_allow_http=flag("DOCGEN_WEBHOOK_ALLOW_HTTP", False),
         webhook_allow_private=flag("DOCGEN_WEBHOOK_ALLOW_PRIVATE", False),
         max_attempts=int(number("DOCGEN_DELIVERY_ATTEMPTS", 6)),
+        link_help=text("DOCGEN_LINK_HELP", ""),
     )
 
     templates_dir = text("DOCGEN_TEMPLATES_DIR", str(_PROJECT_ROOT / "doc_templates"))

@@ -20,6 +20,7 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, Reques
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from docgen.batches import BatchStore
+from docgen.context import ATTACHMENT_NUMBERS
 from docgen.delivery import share_link
 from docgen.errors import DocgenError, FieldProblem, RequestInvalid
 from docgen.glyphs import FontCoverage, GlyphCoverage
@@ -76,6 +77,8 @@ class Services(msgspec.Struct, frozen=True):
     limits: LimitStore
     metrics: MetricsSources
     versions: VersionCounter  # erasing a community resets its numbering
+    # attachment → what people call it (附件5 行业产教融合共同体申报书), for the download page
+    titles: dict[str, str] = {}
 
 
 class ValidationAnswer(msgspec.Struct, frozen=True):
@@ -174,6 +177,7 @@ def real_services(settings: Settings) -> Services:
         enqueuer=DramatiqEnqueuer(broker),
         readiness={"redis": jobs.ping, "s3": store.ping, "converter": converter_ready},
         file_stems={a: catalogue[a].stem for a in ATTACHMENT_IDS},
+        titles={a: f"附件{ATTACHMENT_NUMBERS[a]} {catalogue[a].title}" for a in ATTACHMENT_IDS},
         glyphs=FontCoverage(settings.converter.fontconfig_file),
         idempotency=RedisIdempotencyStore(client),
         batches=RedisBatchStore(client),
@@ -282,6 +286,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             indicators=verdict.indicators,
             notify_emails=tuple(notify.emails) if notify else (),
             webhook_url=notify.webhook_url if notify else None,
+            community_name=job_request.community.name,
         )
 
         def record_and_enqueue() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import anyio
 import msgspec
-from litestar import Response, delete, get
+from litestar import Request, Response, delete, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
@@ -26,6 +26,14 @@ from docgen.schema import ATTACHMENT_IDS
 from docgen.settings import Settings
 from docgen.storage import Manifest, document_prefix, versions
 from service.auth import OPEN, CallerDep
+from service.page import (
+    beijing_time,
+    job_page,
+    not_found_page,
+    page_view,
+    refused_page,
+    wants_html,
+)
 from service.problems import problem
 
 __all__ = ["DOWNLOAD_LINK_LIFETIME", "document_routes", "redirect_to"]
@@ -33,6 +41,16 @@ __all__ = ["DOWNLOAD_LINK_LIFETIME", "document_routes", "redirect_to"]
 log = logging.getLogger("docgen.api")
 DOWNLOAD_LINK_LIFETIME = dt.timedelta(minutes=10)  # a fresh link is signed on every click
 KINDS = ("pdf", "docx", "xlsx")
+
+
+class _Community(msgspec.Struct):
+    name: str
+
+
+class _Named(msgspec.Struct):
+    """The one field of a stored input the page needs (msgspec skips the rest unread)."""
+
+    community: _Community
 
 
 def redirect_to(services: Any, key: str, filename: str) -> Response[Any]:
@@ -223,14 +241,61 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
         return redirect_to(services, *found)
 
     # -- signed links for people ----------------------------------------------------------
+    # A browser gets HTML pages (service.page), any other client the JSON it always had.
 
-    def refused(exc: DocgenError) -> Response[bytes]:
+    help_text = settings.delivery.link_help
+
+    def expired_about(token: str) -> tuple[str | None, str | None]:
+        """For a genuine but expired link: which documents it was for, and since when."""
+        try:
+            grant = verify_link(token, secret, now=0.0)  # the signature checked, not the date
+        except DocgenError:
+            return None, None
+        found = services.jobs.get(grant.job_id)
+        name = community_name(found[0]) if found else None
+        expired_on = beijing_time(dt.datetime.fromtimestamp(grant.expires_at, dt.UTC))
+        return (f"{name} {grant.year}年度材料" if name else None), expired_on
+
+    async def refused(
+        request: Request[Any, Any, Any], token: str, exc: DocgenError
+    ) -> Response[Any]:
+        if wants_html(request):
+            about, expired_on = (None, None)
+            if exc.code == "link.expired":
+                about, expired_on = await anyio.to_thread.run_sync(expired_about, token)
+            return refused_page(
+                FieldProblem("", exc.code, exc.message, exc.message_en),
+                help_text,
+                about,
+                expired_on,
+            )
         return problem(
             403,
             exc.message_en,
             [FieldProblem("", exc.code, exc.message, exc.message_en)],
             title="链接无效或已过期 / Link invalid or expired",
         )
+
+    def missing(request: Request[Any, Any, Any], token: str | None, detail: str) -> Response[Any]:
+        """404; a browser's page for a missing file offers the way back to the job's page."""
+        if wants_html(request):
+            if token is None:
+                return not_found_page(help_text)
+            return not_found_page(help_text, "file", shared_url(base, token))
+        return _not_found(detail)
+
+    def community_name(job: JobRecord) -> str:
+        """The name people know the community by: on the record, or (older records) in the
+        stored input; the id if neither has it."""
+        if job.community_name:
+            return job.community_name
+        raw = services.store.get(job.input_key)
+        if raw is not None:
+            try:
+                return msgspec.json.decode(raw, type=_Named).community.name
+            except msgspec.DecodeError:
+                pass
+        return job.community_id
 
     def granted_job(
         token: str,
@@ -252,16 +317,43 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
             return None
         return grant, job, documents
 
+    def page_of(
+        token: str, grant: LinkGrant, job: JobRecord, documents: list[DocumentRecord]
+    ) -> Response[str]:
+        delivery = services.jobs.get_delivery(job.id)
+        histories = {
+            doc.attachment: history(job.tenant, job.community_id, job.year, doc.attachment)
+            for doc in documents
+            if doc.version is not None
+        }
+        view = page_view(
+            job,
+            community_name(job),
+            documents,
+            delivery.bundle,
+            histories,
+            services.titles,
+            services.file_stems,
+            lambda *path: shared_url(base, token, *path),
+            grant.expires_at,
+            dt.datetime.now(dt.UTC),
+        )
+        return job_page(view)
+
     @get(
-        "/v1/shared/{token:str}", summary="What a signed link shows: the job's documents", opt=OPEN
+        "/v1/shared/{token:str}",
+        summary="What a signed link shows: the job's documents (an HTML page for browsers)",
+        opt=OPEN,
     )
-    async def shared_job(token: FromPath[str]) -> Response[bytes]:
+    async def shared_job(token: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
         found = await anyio.to_thread.run_sync(granted_job, token)
         if isinstance(found, DocgenError):
-            return refused(found)
+            return await refused(request, token, found)
         if found is None:
-            return _not_found("No such job")
-        _, job, documents = found
+            return missing(request, None, "No such job")
+        grant, job, documents = found
+        if wants_html(request):
+            return await anyio.to_thread.run_sync(page_of, token, grant, job, documents)
 
         def describe_all() -> list[dict[str, Any]]:
             out = []
@@ -323,7 +415,10 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
                 else None
             ),
         }
-        return Response(msgspec.json.encode(body), media_type="application/json")
+        # The same URL answers HTML to browsers: caches must keep the two apart.
+        return Response(
+            msgspec.json.encode(body), media_type="application/json", headers={"Vary": "Accept"}
+        )
 
     @get(
         "/v1/shared/{token:str}/documents/{attachment:str}/{kind:str}",
@@ -332,15 +427,20 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
         opt=OPEN,
     )
     async def shared_document(
-        token: FromPath[str], attachment: FromPath[str], kind: FromPath[str]
+        token: FromPath[str],
+        attachment: FromPath[str],
+        kind: FromPath[str],
+        request: Request[Any, Any, Any],
     ) -> Response[Any]:
         found = await anyio.to_thread.run_sync(granted_job, token)
         if isinstance(found, DocgenError):
-            return refused(found)
+            return await refused(request, token, found)
         doc = next((d for d in found[2] if d.attachment == attachment), None) if found else None
         key = getattr(doc, f"{kind}_key", None) if doc and kind in KINDS else None
         if doc is None or doc.status != "succeeded" or key is None:
-            return _not_found(f"No {kind} of {attachment} in this job")
+            return missing(
+                request, token if found else None, f"No {kind} of {attachment} in this job"
+            )
         return redirect_to(services, key, f"{services.file_stems[attachment]}.{kind}")
 
     @get(
@@ -350,21 +450,29 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
         opt=OPEN,
     )
     async def shared_version(
-        token: FromPath[str], attachment: FromPath[str], number: FromPath[int], kind: FromPath[str]
+        token: FromPath[str],
+        attachment: FromPath[str],
+        number: FromPath[int],
+        kind: FromPath[str],
+        request: Request[Any, Any, Any],
     ) -> Response[Any]:
         found = await anyio.to_thread.run_sync(granted_job, token)
         if isinstance(found, DocgenError):
-            return refused(found)
+            return await refused(request, token, found)
         doc = next((d for d in found[2] if d.attachment == attachment), None) if found else None
         # This job's version and earlier ones: never a version made after the link.
         if doc is None or doc.version is None or number > doc.version:
-            return _not_found(f"No version {number} of {attachment} for this link")
+            return missing(
+                request,
+                token if found else None,
+                f"No version {number} of {attachment} for this link",
+            )
         _, job, _ = found  # type: ignore[misc]
         file = await anyio.to_thread.run_sync(
             stored, job.tenant, job.community_id, job.year, attachment, number, kind
         )
         if file is None:
-            return _not_found(f"No {kind} of {attachment} v{number}")
+            return missing(request, token, f"No {kind} of {attachment} v{number}")
         return redirect_to(services, *file)
 
     @get(
@@ -373,14 +481,19 @@ def document_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]
         summary="The job's bundle (one PDF, or a ZIP of every file), through a signed link",
         opt=OPEN,
     )
-    async def shared_bundle(token: FromPath[str], kind: FromPath[str]) -> Response[Any]:
+    async def shared_bundle(
+        token: FromPath[str], kind: FromPath[str], request: Request[Any, Any, Any]
+    ) -> Response[Any]:
         found = await anyio.to_thread.run_sync(granted_job, token)
         if isinstance(found, DocgenError):
-            return refused(found)
+            return await refused(request, token, found)
         if found is None:
-            return _not_found("No such job")
+            return missing(request, None, "No such job")
         delivery = await anyio.to_thread.run_sync(services.jobs.get_delivery, found[1].id)
-        return bundle_redirect(services, delivery.bundle, kind)
+        answer = bundle_redirect(services, delivery.bundle, kind)
+        if answer.status_code == 404 and wants_html(request):
+            return missing(request, token, "")
+        return answer
 
     return [
         latest_documents,

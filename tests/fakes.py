@@ -10,6 +10,7 @@ import msgspec
 from pypdf import PdfWriter
 
 from docgen.batches import MemoryBatchStore
+from docgen.context import ATTACHMENT_NUMBERS
 from docgen.errors import DocgenError
 from docgen.glyphs import GlyphCoverage
 from docgen.idempotency import MemoryIdempotencyStore
@@ -98,5 +99,6 @@ def api_fakes(glyphs: GlyphCoverage) -> ApiFakes:
         limits,
         MetricsSources(counters, lambda: {("render", "waiting"): len(enqueuer.messages)}, list),
         MemoryVersionCounter(),
+        titles={a: f"附件{ATTACHMENT_NUMBERS[a]} title-{a}" for a in ATTACHMENT_IDS},
     )
     return ApiFakes(services, jobs, enqueuer, store, s3_up, limits, counters)
