@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from docgen.processes import wait_until
-
 from tests.conftest import S3Server
 from tests.faults.conftest import (
     Outcome,
