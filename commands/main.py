@@ -1,4 +1,4 @@
-"""`docgen` subcommands: render, serve, worker, up, batch, keys, jobs."""
+"""`docgen` subcommands: render, serve, worker, up, batch, keys, jobs, fsck, reconcile."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from commands.batch import add_batch_commands, run_batch_command
 from commands.keys import add_key_commands, run_key_command
+from commands.maintenance import add_maintenance_commands
 from docgen.logs import configure_logging
 from docgen.settings import Settings, SettingsError, load_settings
 
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         "--status", choices=("queued", "running", "succeeded", "partial", "failed")
     )
     listing.add_argument("--limit", type=int, default=50)
+    add_maintenance_commands(sub)
     up = sub.add_parser("up", help="run everything in the foreground (development)")
     up.add_argument("--port", type=int, default=8000)
     up.add_argument("--state", type=Path, default=Path(".run"))
@@ -75,6 +77,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "jobs":
         return _list_jobs(args, settings)
+    if args.command == "fsck":
+        from commands.maintenance import run_fsck
+
+        return run_fsck(args, settings)
+    if args.command == "reconcile":
+        from commands.maintenance import run_reconcile
+
+        return run_reconcile(args, settings)
     if args.command == "worker":
         from workers.main import run_worker
 

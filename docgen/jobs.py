@@ -259,6 +259,19 @@ class RedisJobStore:
         with redis_errors():
             self._redis.hset(self._key(job_id), "bundle", _encoder.encode(bundle))  # type: ignore[attr-defined]
 
+    def tenants(self) -> list[str]:
+        """Every tenant that has made a job (from the per-tenant job indexes)."""
+        head, tail = f"{self._prefix}:tenant:", ":jobs"
+        with redis_errors():
+            keys = self._redis.scan_iter(match=f"{head}*{tail}", count=1000)  # type: ignore[attr-defined]
+            return sorted(k.decode()[len(head) : -len(tail)] for k in keys)
+
+    def count_requeue(self, job_id: str, what: str) -> int:
+        """Count one re-enqueueing of `what` (an attachment, `finish`, a recipient) for the
+        job; the count so far. The reconciler gives up on work that keeps getting lost."""
+        with redis_errors():
+            return int(self._redis.hincrby(self._key(job_id), f"requeued:{what}", 1))  # type: ignore[attr-defined]
+
     def put_notification(self, job_id: str, notification: NotificationRecord) -> None:
         field = _notification_field(notification.channel, notification.target)
         with redis_errors():
@@ -274,6 +287,7 @@ class MemoryJobStore:
         self.finishing: set[str] = set()
         self.bundles: dict[str, BundleRecord] = {}
         self.notifications: dict[str, dict[str, NotificationRecord]] = {}
+        self.requeued: dict[tuple[str, str], int] = {}
 
     def create(self, job: JobRecord) -> None:
         self.jobs[job.id] = job
@@ -319,6 +333,13 @@ class MemoryJobStore:
 
     def put_bundle(self, job_id: str, bundle: BundleRecord) -> None:
         self.bundles[job_id] = bundle
+
+    def tenants(self) -> list[str]:
+        return sorted({j.tenant for j in self.jobs.values()})
+
+    def count_requeue(self, job_id: str, what: str) -> int:
+        self.requeued[(job_id, what)] = self.requeued.get((job_id, what), 0) + 1
+        return self.requeued[(job_id, what)]
 
     def put_notification(self, job_id: str, notification: NotificationRecord) -> None:
         field = _notification_field(notification.channel, notification.target)

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
+import msgspec
+
 from docgen.errors import DocgenError
 from docgen.settings import S3Settings
 
-__all__ = ["FolderStore", "MemoryStore", "ObjectStore", "S3Store", "content_disposition"]
+__all__ = [
+    "FolderStore",
+    "MaintainedStore",
+    "MemoryStore",
+    "ObjectStore",
+    "S3Store",
+    "StoredObject",
+    "content_disposition",
+]
 
 
 class ObjectStore(Protocol):
@@ -21,6 +31,20 @@ class ObjectStore(Protocol):
     def list(self, prefix: str) -> Iterator[str]: ...
     def ping(self) -> None: ...
     def download_url(self, key: str, filename: str, expires: dt.timedelta) -> str: ...
+
+
+class StoredObject(msgspec.Struct, frozen=True):
+    key: str
+    size: int
+    modified: dt.datetime  # aware, UTC
+
+
+class MaintainedStore(ObjectStore, Protocol):
+    """What the consistency checker needs beyond the service's reads and writes: sizes and
+    times without reading each object, and removing the leftovers of half-written versions."""
+
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]: ...
+    def delete(self, key: str) -> None: ...
 
 
 def content_disposition(filename: str) -> str:
@@ -100,6 +124,20 @@ class S3Store:
         except Exception as exc:
             raise _unavailable(exc) from exc
 
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]:
+        try:
+            for obj in self._client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                modified = obj.last_modified or dt.datetime.now(dt.UTC)
+                yield StoredObject(obj.object_name, int(obj.size or 0), modified)
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+
+    def delete(self, key: str) -> None:
+        try:
+            self._client.remove_object(self.bucket, key)
+        except Exception as exc:
+            raise _unavailable(exc) from exc
+
     def ping(self) -> None:
         try:
             if not self._client.bucket_exists(self.bucket):
@@ -148,6 +186,15 @@ class FolderStore:
             if path.is_file() and key.startswith(prefix) and not key.endswith(".part"):
                 yield key
 
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]:
+        for key in self.list(prefix):
+            stat = (self.root / key).stat()
+            modified = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
+            yield StoredObject(key, stat.st_size, modified)
+
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)
+
     def ping(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
 
@@ -156,13 +203,16 @@ class FolderStore:
 
 
 class MemoryStore:
-    """In-memory store for unit tests of logic."""
+    """In-memory store for unit tests of logic; `clock` stamps each write (tests age objects)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.objects: dict[str, tuple[bytes, str]] = {}
+        self.modified: dict[str, dt.datetime] = {}
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self.objects[key] = (data, content_type)
+        self.modified[key] = self._clock()
 
     def get(self, key: str) -> bytes | None:
         item = self.objects.get(key)
@@ -170,6 +220,14 @@ class MemoryStore:
 
     def list(self, prefix: str) -> Iterator[str]:
         yield from sorted(k for k in self.objects if k.startswith(prefix))
+
+    def list_objects(self, prefix: str) -> Iterator[StoredObject]:
+        for key in self.list(prefix):
+            yield StoredObject(key, len(self.objects[key][0]), self.modified[key])
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+        self.modified.pop(key, None)
 
     def ping(self) -> None:
         return None

@@ -7,7 +7,10 @@ only the network (DESIGN §5.8), so an email never waits behind a long conversio
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+import msgspec
 
 __all__ = [
     "BATCH_QUEUE",
@@ -21,6 +24,8 @@ __all__ = [
     "DramatiqEnqueuer",
     "Enqueuer",
     "ListEnqueuer",
+    "PendingMessages",
+    "RedisPendingMessages",
 ]
 
 RENDER_QUEUE = "render"
@@ -96,3 +101,44 @@ class ListEnqueuer:
 
     def enqueue_delivery(self, job_id: str, channel: str, target: str) -> None:
         self.deliveries.append((job_id, channel, target))
+
+
+class PendingMessages(Protocol):
+    def pending(self) -> set[tuple[str, tuple[str, ...]]]:
+        """(actor name, args) of every message that will still run: waiting, delayed for a
+        retry, or fetched by a worker and not yet acknowledged (dead-lettered ones will not)."""
+        ...
+
+
+class _Sent(msgspec.Struct):
+    actor_name: str
+    args: tuple[str, ...]
+
+
+class RedisPendingMessages:
+    """Reads dramatiq's RedisBroker keys (its dispatch.lua): `ns:q.msgs` holds every message of
+    queue `q` not yet acknowledged — waiting or in a worker's hands —, `ns:q.DQ.msgs` the
+    delayed ones (retries waiting out their backoff)."""
+
+    def __init__(self, redis: Any, queues: Iterable[str], namespace: str = "dramatiq") -> None:
+        self._redis = redis
+        self._queues = tuple(queues)
+        self._namespace = namespace
+
+    def pending(self) -> set[tuple[str, tuple[str, ...]]]:
+        from docgen.jobs import redis_errors
+
+        found: set[tuple[str, tuple[str, ...]]] = set()
+        # Delayed hashes first: a retry moves from `.DQ` to its queue by enqueueing there before
+        # acknowledging the delayed copy, so scanning in this order cannot miss it.
+        names = [f"{self._namespace}:{q}.DQ.msgs" for q in self._queues]
+        names += [f"{self._namespace}:{q}.msgs" for q in self._queues]
+        with redis_errors():
+            for name in names:
+                for _, raw in self._redis.hscan_iter(name, count=1000):
+                    try:
+                        sent = msgspec.json.decode(raw, type=_Sent)
+                    except msgspec.DecodeError:
+                        continue  # not one of ours
+                    found.add((sent.actor_name, sent.args))
+        return found

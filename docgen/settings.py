@@ -82,6 +82,10 @@ class Settings(msgspec.Struct, frozen=True):
     log_level: str
     log_format: LogFormat  # json (one object a line, for collectors) or text (people)
     redelivery_after_s: float  # a killed worker's messages come back after this
+    # The reconciler (docgen/reconcile.py): one worker a turn, every `interval`; work counts as
+    # lost when untouched for `after` with no message for it.
+    reconcile_interval_s: float = 60.0
+    reconcile_after_s: float = 300.0
 
 
 class SettingsError(Exception):
@@ -221,6 +225,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # dramatiq's default; shorter means a slow conversion may be delivered twice (harmless:
         # documents are idempotent), longer means a crash delays the work it held.
         redelivery_after_s=number("DOCGEN_REDELIVERY_AFTER", 60.0),
+        # Each pass reads every job of the last week once: a minute keeps that cheap, and a lost
+        # job waits at most `after` + a minute.
+        reconcile_interval_s=number("DOCGEN_RECONCILE_INTERVAL", 60.0),
+        # Longer than a conversion's timeout (120 s) plus a retry's backoff: see docgen/reconcile.
+        reconcile_after_s=number("DOCGEN_RECONCILE_AFTER", 300.0),
     )
     if problems:
         raise SettingsError(problems)

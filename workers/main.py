@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import signal
@@ -38,7 +39,9 @@ from docgen.queue import (
     RENDER_QUEUE,
     DramatiqEnqueuer,
     Enqueuer,
+    RedisPendingMessages,
 )
+from docgen.reconcile import reconcile, take_turn
 from docgen.settings import Settings, require_link_secret
 from docgen.storage import RedisVersionCounter
 from docgen.templates import load_catalogue
@@ -159,6 +162,33 @@ def register_actors(
         dramatiq.actor(function, actor_name=name, queue_name=queue, broker=broker, **policy)
 
 
+def reconcile_in_turn(
+    client: redis.Redis,
+    broker: RedisBroker,
+    settings: Settings,
+    worker_id: str,
+    stop: threading.Event,
+) -> None:
+    """Every `reconcile_interval_s`, the one worker whose turn it is re-enqueues lost work."""
+    interval = settings.reconcile_interval_s
+    messages = RedisPendingMessages(
+        client, (RENDER_QUEUE, BATCH_QUEUE, NOTIFY_QUEUE), broker.namespace
+    )
+    enqueuer = DramatiqEnqueuer(broker)
+    jobs = RedisJobStore(client)
+    while not stop.wait(interval):
+        try:
+            if take_turn(client, worker_id, int(interval)):
+                reconcile(
+                    jobs,
+                    messages,
+                    enqueuer,
+                    after=dt.timedelta(seconds=settings.reconcile_after_s),
+                )
+        except Exception:  # Redis down: the next turn tries again
+            log.warning("reconcile.failed worker_id=%s", worker_id, exc_info=True)
+
+
 def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop`): a pool of K converters, K rendering threads.
 
@@ -229,6 +259,13 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     worker.start()
     batch_worker.start()
     notifier.start()
+    reconciler = threading.Thread(
+        target=reconcile_in_turn,
+        args=(client, broker, settings, worker_id, stop),
+        name="reconciler",
+        daemon=True,
+    )
+    reconciler.start()
     log.info(
         "worker.started worker_id=%s converter=%s", worker_id, getattr(converter, "address", "?")
     )
