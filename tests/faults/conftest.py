@@ -268,7 +268,7 @@ def wait_for_jobs(locations: list[str], timeout_s: float) -> list[dict[str, Any]
 
 
 def fsck(env: dict[str, str]) -> dict[str, Any]:
-    """`docgen fsck --json` against the service's Redis and S3 (faults-core's command)."""
+    """`docgen fsck --json` against the service's Redis and S3."""
     result = subprocess.run(
         [*DOCGEN, "fsck", "--json"],
         env=env,
@@ -278,8 +278,6 @@ def fsck(env: dict[str, str]) -> dict[str, Any]:
         timeout=300,
         check=False,
     )
-    if "invalid choice: 'fsck'" in result.stderr and os.environ.get("FAULTS_FSCK_PENDING"):
-        return {"ok": True, "checked": "PENDING"}  # TEMPORARY until faults-core is merged
     if "invalid choice: 'fsck'" in result.stderr:
         pytest.fail("`docgen fsck` is missing: merge branch faults-core (issue 9)")
     try:

@@ -29,6 +29,7 @@ def test_mail_and_webhook_down_documents_stored_notifications_retried_then_faile
         own_redis.url,
         s3_server,
         "faults-delivery",
+        converter_pool_size="1",  # one LibreOffice is enough here and starts sooner
         smtp_host="127.0.0.1",
         smtp_port=str(smtp_port),
         smtp_security="none",

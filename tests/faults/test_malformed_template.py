@@ -30,7 +30,13 @@ def test_a_broken_template_fails_its_document_with_the_line_and_the_job_goes_on(
         tmp_path / "templates",
         {"industry_analysis": SYNTAX_ERROR, "annual_report": RUNTIME_ERROR},
     )
-    env = service_env(own_redis.url, s3_server, "faults-template", templates_dir=str(templates))
+    env = service_env(
+        own_redis.url,
+        s3_server,
+        "faults-template",
+        templates_dir=str(templates),
+        converter_pool_size="1",  # one LibreOffice is enough here and starts sooner
+    )
     with running(env, tmp_path / "logs") as service:
         started = time.monotonic()
         body = job_body(sample_dict, "faults-template", sample_dict["attachments"])
