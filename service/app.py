@@ -150,8 +150,10 @@ def real_services(settings: Settings) -> Services:
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
     store = S3Store(settings.s3)
     jobs = RedisJobStore(client)
-    # No middleware: the API only enqueues; retries and limits are the workers' business.
-    broker = RedisBroker(url=settings.redis_url, middleware=[])
+    # No middleware: the API only enqueues; retries and limits are the workers' business. The
+    # client with timeouts: a Redis that hangs (rather than refuses) must give a 503, not a
+    # request that never ends.
+    broker = RedisBroker(client=client, middleware=[])
 
     def converter_ready() -> None:
         workers = live_workers(client)

@@ -133,6 +133,24 @@ def on_http_exception(_: Request, exc: HTTPException) -> Response[bytes]:
     )
 
 
+def _unavailable(exc: Exception) -> DocgenError:
+    return DocgenError(
+        "queue.unavailable",
+        "任务队列暂不可用，请稍后重试",
+        "The job queue is unavailable; retry later",
+        retryable=True,
+        detail=repr(exc),
+    )
+
+
 def on_unexpected(request: Request, exc: Exception) -> Response[bytes]:
+    if _is_redis_error(exc):  # Redis down on a path that did not translate it: still a 503
+        return on_docgen_error(request, _unavailable(exc))
     log.exception("api.crashed path=%s", request.url.path, exc_info=exc)
     return problem(500, "服务内部错误 / Internal server error")
+
+
+def _is_redis_error(exc: BaseException) -> bool:
+    # By module rather than by import: the service reaches Redis only through docgen's adapters
+    # (which translate their errors), so this is the net under a path that forgot to.
+    return any(cls.__module__.startswith("redis.") for cls in type(exc).__mro__)

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
+import redis
 from litestar.testing import TestClient
 
 from docgen.errors import DocgenError
-from docgen.jobs import DocumentRecord
+from docgen.jobs import DocumentRecord, JobRecord, MemoryJobStore
 from docgen.schema import ATTACHMENT_IDS
+from docgen.settings import load_settings
+from service.app import create_app
 from tests.fakes import ApiFakes as Fakes
+from tests.unit.conftest import CLIENT, TEST_ENV
 
 AUTH = {"Authorization": "Bearer dev-client-key"}
 
@@ -172,3 +177,21 @@ def test_the_job_carries_its_share_link_and_the_link_shows_the_job(
     path = share.removeprefix("https://docs.example.cn")
     forged = client.get(path[:-2] + ("yy" if path.endswith("xx") else "xx"))
     assert forged.status_code == 403
+
+
+class _UntranslatedRedisJobs(MemoryJobStore):
+    """A job store whose Redis error escaped translation (a path that forgot `redis_errors`)."""
+
+    def get(self, job_id: str) -> tuple[JobRecord, list[DocumentRecord]] | None:
+        raise redis.ConnectionError("Connection refused")
+
+
+def test_a_raw_redis_error_is_still_a_503_with_retry_after_never_a_500(
+    fakes: Fakes,
+) -> None:
+    services = msgspec.structs.replace(fakes.services, jobs=_UntranslatedRedisJobs())
+    with TestClient(create_app(load_settings(TEST_ENV), services)) as client:
+        response = client.get("/v1/jobs/abc", headers=CLIENT)
+    assert response.status_code == 503
+    assert response.headers["retry-after"]
+    assert [e["code"] for e in response.json()["errors"]] == ["queue.unavailable"]
