@@ -19,7 +19,7 @@ from collections import defaultdict
 import msgspec
 
 from docgen.errors import DocgenError
-from docgen.jobs import JobRecord, JobStore, job_status
+from docgen.jobs import JobRecord, JobStore, iter_jobs, job_status
 from docgen.objectstore import ObjectStore
 from docgen.schema import ATTACHMENT_IDS
 from docgen.storage import LatestInput, VersionCounter, document_prefix
@@ -52,14 +52,11 @@ class Erased(msgspec.Struct, frozen=True):
 
 def community_jobs(jobs: JobStore, tenant: str, community_id: str, year: int) -> list[JobRecord]:
     """The tenant's jobs for one community and year (read through the tenant's list)."""
-    found, offset = [], 0
-    while chunk := jobs.tenant_jobs(tenant, None, None, offset, 500):
-        offset += len(chunk)
-        for job_id, _ in chunk:
-            record = jobs.get(job_id)
-            if record and record[0].community_id == community_id and record[0].year == year:
-                found.append(record[0])
-    return found
+    return [
+        job
+        for job, _ in iter_jobs(jobs, tenant)
+        if job.community_id == community_id and job.year == year
+    ]
 
 
 # A job whose documents are done is finished by another message (bundle, emails, webhook),
@@ -218,25 +215,15 @@ def _expired_jobs(
     input a pointer named) or an old version (the same data again reuses it).
     """
     expired, inputs, versions = [], set(), set()
-    for tenant in jobs.tenants():
-        offset = 0
-        while chunk := jobs.tenant_jobs(tenant, None, None, offset, 500):
-            offset += len(chunk)
-            for job_id, _ in chunk:
-                found = jobs.get(job_id)
-                if found is None:
-                    continue
-                job, documents = found
-                if job.created_at < cutoff and job_status(documents) not in ("queued", "running"):
-                    expired.append(job)
-                    continue
-                inputs.add(job.input_key)
-                for doc in documents:
-                    if doc.version is not None:
-                        prefix = document_prefix(
-                            job.tenant, job.community_id, job.year, doc.attachment
-                        )
-                        versions.add((prefix, doc.version))
+    for job, documents in iter_jobs(jobs):
+        if job.created_at < cutoff and job_status(documents) not in ("queued", "running"):
+            expired.append(job)
+            continue
+        inputs.add(job.input_key)
+        for doc in documents:
+            if doc.version is not None:
+                prefix = document_prefix(job.tenant, job.community_id, job.year, doc.attachment)
+                versions.add((prefix, doc.version))
     return expired, inputs, versions
 
 

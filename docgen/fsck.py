@@ -23,16 +23,23 @@ import datetime as dt
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import msgspec
 
-from docgen.jobs import Delivery, DocumentRecord, JobRecord, NotificationRecord, job_finished_at
+from docgen.jobs import (
+    Delivery,
+    DocumentRecord,
+    JobPages,
+    JobRecord,
+    NotificationRecord,
+    iter_jobs,
+    job_finished_at,
+)
 from docgen.objectstore import ObjectStore, StoredObject
 from docgen.storage import Manifest, document_prefix
 
-__all__ = ["DEFAULT_GRACE", "FsckReport", "JobIndex", "Problem", "check_store", "iter_jobs"]
+__all__ = ["DEFAULT_GRACE", "FsckReport", "JobIndex", "Problem", "check_store"]
 
 # Longer than any write still in flight (a conversion's 120 s timeout, its retry, the finishing
 # queue's backoff): what is older than this and incomplete is abandoned, not in progress.
@@ -65,48 +72,10 @@ class FsckReport(msgspec.Struct):
     repaired: list[Problem]
 
 
-class JobIndex(Protocol):
+class JobIndex(JobPages, Protocol):
     """The job records fsck reads (docgen.jobs.RedisJobStore, MemoryJobStore)."""
 
-    def tenants(self) -> list[str]: ...
-
-    def tenant_jobs(
-        self, tenant: str, newest: float | None, oldest: float | None, offset: int, count: int
-    ) -> list[tuple[str, float]]: ...
-
-    def get(self, job_id: str) -> tuple[JobRecord, list[DocumentRecord]] | None: ...
     def get_delivery(self, job_id: str) -> Delivery: ...
-
-
-def iter_jobs(
-    jobs: JobIndex,
-    tenant: str | None = None,
-    newest: float | None = None,
-    oldest: float | None = None,
-    unreadable: Callable[[str, Exception], None] | None = None,
-) -> Iterator[tuple[JobRecord, list[DocumentRecord]]]:
-    """Every recorded job (of `tenant`, created within [`oldest`, `newest`]), page by page.
-
-    A record that cannot be decoded is passed to `unreadable` (or raised) and skipped.
-    """
-    page = 500
-    for name in [tenant] if tenant else jobs.tenants():
-        offset = 0
-        while True:
-            ids = jobs.tenant_jobs(name, newest, oldest, offset, page)
-            for job_id, _ in ids:
-                try:
-                    found = jobs.get(job_id)
-                except (msgspec.DecodeError, KeyError) as exc:
-                    if unreadable is None:
-                        raise
-                    unreadable(job_id, exc)
-                    continue
-                if found is not None:
-                    yield found
-            if len(ids) < page:
-                break
-            offset += page
 
 
 _MESSAGES = {

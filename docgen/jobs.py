@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Literal, Protocol
 
 import msgspec
@@ -142,6 +142,13 @@ def job_finished_at(documents: list[DocumentRecord]) -> dt.datetime | None:
 class JobStore(Protocol):
     def create(self, job: JobRecord) -> None: ...
     def get(self, job_id: str) -> tuple[JobRecord, list[DocumentRecord]] | None: ...
+
+    def get_many(
+        self, job_ids: Sequence[str]
+    ) -> list[tuple[JobRecord, list[DocumentRecord]] | None]:
+        """`get` of each, in one round trip (the open-jobs cap reads hundreds at once)."""
+        ...
+
     def put_document(self, job_id: str, document: DocumentRecord) -> None: ...
     def ping(self) -> None: ...
 
@@ -198,6 +205,69 @@ def redis_errors() -> Iterator[None]:
         ) from exc
 
 
+def _decode_record(raw: dict[bytes, bytes]) -> tuple[JobRecord, list[DocumentRecord]] | None:
+    if b"meta" not in raw:
+        return None
+    job = _job_decoder.decode(raw[b"meta"])
+    docs = [_doc_decoder.decode(raw[f"doc:{a}".encode()]) for a in job.attachments]
+    return job, docs
+
+
+class JobPages(Protocol):
+    """What reading every job takes (fsck, the reconciler, erasure and retention)."""
+
+    def tenants(self) -> list[str]: ...
+
+    def tenant_jobs(
+        self, tenant: str, newest: float | None, oldest: float | None, offset: int, count: int
+    ) -> list[tuple[str, float]]: ...
+
+    def get(self, job_id: str) -> tuple[JobRecord, list[DocumentRecord]] | None: ...
+
+    def get_many(
+        self, job_ids: Sequence[str]
+    ) -> list[tuple[JobRecord, list[DocumentRecord]] | None]: ...
+
+
+def iter_jobs(
+    jobs: JobPages,
+    tenant: str | None = None,
+    newest: float | None = None,
+    oldest: float | None = None,
+    unreadable: Callable[[str, Exception], None] | None = None,
+) -> Iterator[tuple[JobRecord, list[DocumentRecord]]]:
+    """Every recorded job (of `tenant`, created within [`oldest`, `newest`]), 500 a round trip.
+
+    A record that cannot be decoded is passed to `unreadable` (or raised) and skipped.
+    """
+    page = 500
+    for name in [tenant] if tenant else jobs.tenants():
+        offset = 0
+        while True:
+            ids = [job_id for job_id, _ in jobs.tenant_jobs(name, newest, oldest, offset, page)]
+            try:
+                records = jobs.get_many(ids)
+            except (msgspec.DecodeError, KeyError):
+                records = [_read_one(jobs, job_id, unreadable) for job_id in ids]
+            yield from (found for found in records if found is not None)
+            if len(ids) < page:
+                break
+            offset += page
+
+
+def _read_one(
+    jobs: JobPages, job_id: str, unreadable: Callable[[str, Exception], None] | None
+) -> tuple[JobRecord, list[DocumentRecord]] | None:
+    """One record of a page that had an unreadable one: that one goes to `unreadable`."""
+    try:
+        return jobs.get(job_id)
+    except (msgspec.DecodeError, KeyError) as exc:
+        if unreadable is None:
+            raise
+        unreadable(job_id, exc)
+        return None
+
+
 class RedisJobStore:
     def __init__(self, redis: object, prefix: str = "docgen") -> None:
         self._redis = redis
@@ -238,11 +308,16 @@ class RedisJobStore:
     def get(self, job_id: str) -> tuple[JobRecord, list[DocumentRecord]] | None:
         with redis_errors():
             raw: dict[bytes, bytes] = self._redis.hgetall(self._key(job_id))  # type: ignore[attr-defined]
-        if b"meta" not in raw:
-            return None
-        job = _job_decoder.decode(raw[b"meta"])
-        docs = [_doc_decoder.decode(raw[f"doc:{a}".encode()]) for a in job.attachments]
-        return job, docs
+        return _decode_record(raw)
+
+    def get_many(
+        self, job_ids: Sequence[str]
+    ) -> list[tuple[JobRecord, list[DocumentRecord]] | None]:
+        with redis_errors():
+            pipe = self._redis.pipeline(transaction=False)  # type: ignore[attr-defined]
+            for job_id in job_ids:
+                pipe.hgetall(self._key(job_id))
+            return [_decode_record(raw) for raw in pipe.execute()]
 
     def put_document(self, job_id: str, document: DocumentRecord) -> None:
         with redis_errors():
@@ -335,6 +410,11 @@ class MemoryJobStore:
         if job is None:
             return None
         return job, [self.documents[(job_id, a)] for a in job.attachments]
+
+    def get_many(
+        self, job_ids: Sequence[str]
+    ) -> list[tuple[JobRecord, list[DocumentRecord]] | None]:
+        return [self.get(job_id) for job_id in job_ids]
 
     def put_document(self, job_id: str, document: DocumentRecord) -> None:
         self.documents[(job_id, document.attachment)] = document

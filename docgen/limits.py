@@ -73,7 +73,12 @@ def admit_job(
     open_ids = store.open_jobs(tenant)
     if len(open_ids) < limits.max_open_jobs:
         return
-    finished = [i for i in open_ids if _finished(jobs, i)]
+    records = jobs.get_many(open_ids)
+    finished = [
+        job_id
+        for job_id, found in zip(open_ids, records, strict=True)
+        if found is None or job_status(found[1]) in ("succeeded", "partial", "failed")
+    ]
     store.drop_open(tenant, finished)
     if len(open_ids) - len(finished) >= limits.max_open_jobs:
         raise TenantLimits(
@@ -86,11 +91,6 @@ def admit_job(
             # A document takes seconds; half a minute lets a few finish.
             30,
         )
-
-
-def _finished(jobs: JobStore, job_id: str) -> bool:
-    found = jobs.get(job_id)
-    return found is None or job_status(found[1]) in ("succeeded", "partial", "failed")
 
 
 class RedisLimitStore:

@@ -28,12 +28,13 @@ from typing import Any, Literal, Protocol
 
 import msgspec
 
-from docgen.fsck import JobIndex, iter_jobs
+from docgen.fsck import JobIndex
 from docgen.jobs import (
     DocumentRecord,
     ErrorInfo,
     JobRecord,
     NotificationRecord,
+    iter_jobs,
     job_finished_at,
     redis_errors,
     utcnow,

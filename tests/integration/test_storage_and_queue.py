@@ -184,6 +184,8 @@ def test_a_deleted_job_is_gone_from_its_tenants_list(redis_url: str) -> None:
     for n, tenant in enumerate(("prov-a", "prov-a", "prov-b")):
         jobs.create(JobRecord(f"j{n}", tenant, "c1", 2026, created, "k", ("application",)))
     assert jobs.tenants() == ["prov-a", "prov-b"]
+    many = jobs.get_many(["j2", "nope", "j0"])  # one round trip, in the order asked
+    assert [found[0].id if found else None for found in many] == ["j2", None, "j0"]
     found = jobs.get("j0")
     assert found is not None
     jobs.delete(found[0])
