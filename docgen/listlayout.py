@@ -79,18 +79,23 @@ class _Styles:
             "",
         )
 
-    def chain(self, style_id: str) -> list[Any]:
-        """pPr/rPr elements from the most general to the most specific (docDefaults first)."""
+    def style(self, style_id: str) -> Any:
+        """The w:style element of `style_id`, or None."""
+        return self._by_id.get(style_id)
+
+    def chain(self, style_id: str, tags: tuple[str, ...] = ("rPr", "pPr")) -> list[Any]:
+        """The `tags` properties of a style and those it is based on, the most general first
+        (for paragraph and run properties, docDefaults before them)."""
         found: list[Any] = []
         seen: set[str] = set()
         current: str | None = style_id or self.default_paragraph
         while current and current not in seen and current in self._by_id:
             seen.add(current)
             style = self._by_id[current]
-            found[:0] = [e for e in (style.find(w("rPr")), style.find(w("pPr"))) if e is not None]
+            found[:0] = [e for e in (style.find(w(t)) for t in tags) if e is not None]
             based = style.find(w("basedOn"))
             current = based.get(w("val")) if based is not None else None
-        return self._defaults + found
+        return found if "tblPr" in tags else self._defaults + found
 
 
 class _Paragraph(msgspec.Struct):
@@ -275,17 +280,15 @@ class _RowHeights:
         style_id = ""
         if tblpr is not None and tblpr.find(w("tblStyle")) is not None:
             style_id = tblpr.find(w("tblStyle")).get(w("val"), "")
-        # Table style first, then the table's own properties: cell margins and borders.
-        sources = [e for e in styles.chain(style_id) if e.tag == w("tblPr")] if style_id else []
-        style = styles._by_id.get(style_id)
-        if style is not None and style.find(w("tblPr")) is not None:
-            sources.append(style.find(w("tblPr")))
+        # The table style's chain, then the table's own properties: cell margins and borders.
+        sources = styles.chain(style_id, ("tblPr",)) if style_id else []
+        if tblpr is not None:
+            sources.append(tblpr)
         # Paragraphs in the table start from the table style's paragraph properties.
+        style = styles.style(style_id)
         self._base: tuple[Any, ...] = ()
         if style is not None and style.find(w("pPr")) is not None:
             self._base = (style.find(w("pPr")),)
-        if tblpr is not None:
-            sources.append(tblpr)
         self._margin_lr = 108 * 2 * _TWIP_PT  # Word's default cell margins, 0.19 cm a side
         self._margin_tb = 0.0
         self._border = 0.0

@@ -3,12 +3,13 @@
 A part is the rendered document with its body replaced (styles, footers, settings, section
 stay the same bytes):
 
-- each planned page of the table is its own table — the same properties, grid and header rows,
-  then that page's rows — and every page after the part's first starts with a page break, so
-  LibreOffice breaks exactly where the plan does (no drift from a row predicted a little off);
+- in every part but the last, each planned page of the table is its own table — the same
+  properties, grid and header rows, then that page's rows — and every page after the part's
+  first starts with a page break, so LibreOffice breaks exactly where the plan does (no drift
+  from a row predicted a little off; a row predicted too short shows as an extra page);
 - the first part keeps what stands before the table, the last part what follows it; the last
-  part's rows are one table flowing into the rest, as in the one-piece document (its page count
-  numbers nothing after it);
+  part's rows are one table flowing into the rest, laid out by LibreOffice as in the one-piece
+  document (its page count numbers nothing after it, so it needs no plan);
 - parts after the first start their page numbers (`w:pgNumType w:start`) where the previous part
   ends, so that LibreOffice draws the footers — "— n —", odd pages right, even pages left —
   with the numbers of the whole document.
