@@ -55,13 +55,16 @@ def pack_pages(
 def group_pages(
     pages: list[tuple[int, int]], parts: int, first_page_number: int = 1
 ) -> list[PartPlan]:
-    """Consecutive pages in `parts` groups of about the same number of rows (what a part costs
-    LibreOffice grows with its rows); fewer groups when there are fewer pages.
+    """Consecutive pages in up to `parts` groups of about the same number of rows (what a part
+    costs LibreOffice grows with its rows).
 
-    Page numbers assume that each part but the last has exactly its planned pages (the caller
-    checks LibreOffice's page counts).
+    Every group but the last has an even number of pages, so that every part starts on a page
+    number of the same parity as the document's first: LibreOffice lays a document's first page
+    out as a right-hand page, whatever its number, and would put an even number in the odd
+    pages' footer (found by tests/integration/test_long_lists.py). Page numbers assume that each
+    part but the last has exactly its planned pages (the caller checks LibreOffice's counts).
     """
-    parts = max(1, min(parts, len(pages)))
+    parts = max(1, min(parts, len(pages) // 2))
     total = pages[-1][1] - pages[0][0]
     plans: list[PartPlan] = []
     number = first_page_number
@@ -71,13 +74,13 @@ def group_pages(
             end = len(pages)
         else:
             target = pages[0][0] + total * (k + 1) / parts
-            end = begin + 1
-            # Take pages while the group's end row stays closest to its share of the rows, and
-            # leave at least one page for each group still to come.
-            while end < len(pages) - (parts - k - 1) and abs(pages[end][1] - target) <= abs(
-                pages[end - 1][1] - target
-            ):
-                end += 1
+            end = begin + 2
+            # Take two pages at a time while the group's end row gets closer to its share of
+            # the rows, leaving at least one page to each group still to come.
+            while end + 2 <= len(pages) - (parts - k - 1) and abs(
+                pages[end + 1][1] - target
+            ) <= abs(pages[end - 1][1] - target):
+                end += 2
         chosen = pages[begin:end]
         plans.append(PartPlan(chosen, number, front=k == 0, rest=k == parts - 1))
         number += len(chosen)

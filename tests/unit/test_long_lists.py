@@ -70,11 +70,11 @@ def test_a_row_taller_than_a_page_cannot_be_packed() -> None:
         pack_pages([10.0, 50.0], first_capacity=30, capacity=30)
 
 
-def test_parts_share_the_rows_evenly_and_number_their_pages_on() -> None:
+def test_parts_share_the_rows_by_pairs_of_pages_and_number_their_pages_on() -> None:
     pages = [(i * 10, i * 10 + 10) for i in range(12)]  # 12 pages of 10 rows
     plans = group_pages(pages, parts=4, first_page_number=1)
-    assert [plan.rows for plan in plans] == [(0, 30), (30, 60), (60, 90), (90, 120)]
-    assert [plan.first_page_number for plan in plans] == [1, 4, 7, 10]
+    assert [plan.rows for plan in plans] == [(0, 40), (40, 60), (60, 100), (100, 120)]
+    assert [plan.first_page_number for plan in plans] == [1, 5, 7, 11]
     assert [(plan.front, plan.rest) for plan in plans] == [
         (True, False),
         (False, False),
@@ -83,17 +83,26 @@ def test_parts_share_the_rows_evenly_and_number_their_pages_on() -> None:
     ]
 
 
-def test_never_more_parts_than_pages_and_none_empty() -> None:
-    plans = group_pages([(0, 5), (5, 9)], parts=8, first_page_number=3)
-    assert [plan.pages for plan in plans] == [[(0, 5)], [(5, 9)]]
-    assert [plan.first_page_number for plan in plans] == [3, 4]
+def test_every_part_starts_on_a_page_number_of_the_first_pages_parity() -> None:
+    pages = [(i * 10, i * 10 + 10) for i in range(13)]
+    for parts in (2, 3, 4, 5):
+        plans = group_pages(pages, parts=parts, first_page_number=1)
+        assert all(plan.first_page_number % 2 == 1 for plan in plans), parts
+        assert [p for plan in plans for p in plan.pages] == pages
+
+
+def test_never_more_parts_than_pairs_of_pages_and_none_empty() -> None:
+    pages = [(0, 5), (5, 9), (9, 12), (12, 14), (14, 15)]
+    plans = group_pages(pages, parts=8, first_page_number=3)
+    assert [plan.pages for plan in plans] == [pages[:2], pages[2:]]
+    assert [plan.first_page_number for plan in plans] == [3, 5]
 
 
 def test_a_short_first_page_does_not_unbalance_the_parts() -> None:
     pages = [(0, 3), *((3 + i * 13, 16 + i * 13) for i in range(20))]
     plans = group_pages(pages, parts=2)
     first, second = (plan.rows[1] - plan.rows[0] for plan in plans)
-    assert abs(first - second) <= 13
+    assert abs(first - second) <= 2 * 13  # parts are whole pairs of pages
 
 
 # -- typesetting ----------------------------------------------------------------------------------
