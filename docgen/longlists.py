@@ -50,13 +50,15 @@ __all__ = [
 
 log = logging.getLogger("docgen.longlists")
 
-# Below this many rows the one-piece conversion is used. (bench/long_list.py, docs/BENCHMARKS.md
-# §3: at 300 rows the split path on two instances already takes about half the wall time of one
-# conversion, at 100 rows it saves little and costs each part's fixed ≈0.35 s of CPU.)
+# LibreOffice CPU seconds for 附件3's list in one piece, measured here (docs/BENCHMARKS.md §3):
+# 100 rows 1.0–1.1, 200 rows 1.9–2.0, 400 rows 3.4–4.0, 800 rows 10.1, 3,000 rows 167; a
+# document of any size costs ≈0.35 of its own (load, PDF set-up). Per row the cost is flat up
+# to a few hundred rows and grows beyond, so:
+# - below SPLIT_MIN_ROWS (≈24 pages) one piece: two parts would halve a conversion of ≈1–2 s
+#   for one more part's fixed cost, and take both instances from other documents;
+# - parts of about ROWS_PER_PART rows: in the flat range, few enough that the fixed cost stays
+#   small (12 parts for 3,000 rows: ≈25 s of CPU in all, against 167 s in one piece).
 SPLIT_MIN_ROWS = 300
-# Rows per part: LibreOffice's time per row is flat up to a few hundred rows and grows beyond;
-# each part also costs ≈0.35 s of CPU of its own (document load, PDF set-up). Measured:
-# docs/BENCHMARKS.md §3.
 ROWS_PER_PART = 250
 # Room kept free at the foot of each page: a row predicted a little short still fits.
 MARGIN_PT = 4.0
