@@ -70,12 +70,12 @@ class Bench:
             workdir=self.folder(name),
         ).start()
 
-    def raw_office(self, name: str) -> RawOffice:
+    def raw_office(self, name: str, timeout_s: float | None = None) -> RawOffice:
         process = UnoserverProcess(
             self.settings.converter.unoserver_bin,
             self.folder(name),
             self.settings.converter.fontconfig_file,
-            self.settings.converter.timeout_s,
+            timeout_s or self.settings.converter.timeout_s,
         )
         try:
             process.wait_ready()

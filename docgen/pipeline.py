@@ -18,6 +18,7 @@ from docgen.context import Context, build_context, document_properties
 from docgen.convert import Converter
 from docgen.errors import DocgenError
 from docgen.jobs import DocumentRecord, ErrorInfo, JobRecord, JobStore, utcnow
+from docgen.longlists import convert_document
 from docgen.objectstore import ObjectStore
 from docgen.pdfinfo import PdfFacts, pdf_facts
 from docgen.render import render_docx
@@ -65,6 +66,19 @@ def count_pages(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
+def _longest_list(request: JobRequest, attachment: AttachmentId) -> int:
+    """Rows of the attachment's longest list (附件3's four lists; the others have none long)."""
+    if attachment != "supply_demand" or request.supply_demand is None:
+        return 0
+    lists = request.supply_demand
+    return max(
+        len(lists.talent_demand),
+        len(lists.talent_supply),
+        len(lists.technology_demand),
+        len(lists.technology_supply),
+    )
+
+
 def _render(
     request: JobRequest,
     attachment: AttachmentId,
@@ -75,7 +89,9 @@ def _render(
     template = catalogue[attachment]
     properties = document_properties(request, attachment, template.title)
     docx = render_docx(template.read(), context, template.file, properties)
-    pdf = converter.to_pdf(docx, pdf_a=request.pdf_a)
+    pdf = convert_document(
+        docx, converter, pdf_a=request.pdf_a, rows=_longest_list(request, attachment)
+    )
     facts = pdf_facts(pdf)
     if request.pdf_a and facts.pdfa_part != 2:
         raise DocgenError(

@@ -122,6 +122,7 @@ class ConverterPool(Converter):
         starter: Callable[[Path], UnoserverProcess] | None = None,
     ) -> None:
         self.settings = settings
+        self.fontconfig_file = fontconfig_file
         self.stats = PoolStats()
         self._root = workdir or Path(tempfile.mkdtemp(prefix="docgen-pool-"))
         self._root.mkdir(parents=True, exist_ok=True)
@@ -249,6 +250,12 @@ class ConverterPool(Converter):
 
     # -- state ----------------------------------------------------------------------------------
 
+    @property
+    def parallelism(self) -> int:
+        """How many conversions run at once: one per instance (docgen.longlists splits long
+        lists into parts for them)."""
+        return self.settings.size
+
     def ready_count(self) -> int:
         """Instances that are up (idle or converting); the heartbeat reports it."""
         with self._lock:
@@ -361,6 +368,14 @@ class ConverterPool(Converter):
 class _LowPriority:
     def __init__(self, pool: ConverterPool) -> None:
         self._pool = pool
+
+    @property
+    def parallelism(self) -> int:
+        return self._pool.parallelism
+
+    @property
+    def fontconfig_file(self) -> str:
+        return self._pool.fontconfig_file
 
     def to_pdf(self, docx: bytes, *, pdf_a: bool = False) -> bytes:
         return self._pool.to_pdf(docx, pdf_a=pdf_a, low_priority=True)

@@ -24,6 +24,7 @@ from docgen.errors import DocgenError
 from docgen.heartbeat import Heartbeat, publish_heartbeat
 from docgen.jobs import RedisJobStore, job_status
 from docgen.logs import about_job
+from docgen.longlists import warm_up
 from docgen.metrics import Counters, RedisCounters
 from docgen.objectstore import S3Store
 from docgen.pipeline import Workshop, produce_document
@@ -225,6 +226,11 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
         ).start()
         converter = pool
         threads = settings.converter.pool_size
+        # The fonts' metrics for long lists (docgen.longlists), read now rather than during
+        # the first long list a person waits for.
+        threading.Thread(
+            target=warm_up, args=(settings.converter.fontconfig_file,), daemon=True
+        ).start()
 
     workshop = Workshop(
         jobs=RedisJobStore(client),
