@@ -58,7 +58,9 @@ def make_pool(tmp_path: Path, **overrides: object) -> ConverterPool:
 
 @pytest.fixture
 def pool(tmp_path: Path) -> Iterator[ConverterPool]:
-    converter = make_pool(tmp_path, timeout_s=20.0)
+    # The hang test waits this out once; a retried conversion on a machine loaded 10× its cores
+    # (CI shares it) needed more than 20 s.
+    converter = make_pool(tmp_path, timeout_s=40.0)
     yield converter
     converter.stop()
 
@@ -89,7 +91,7 @@ def busy_converting(pool: ConverterPool) -> int:
 def test_a_killed_instance_is_replaced_and_the_document_still_converts(
     pool: ConverterPool,
 ) -> None:
-    future = convert_in_background(pool, table_docx(300))
+    future = convert_in_background(pool, table_docx(200))
     victim = busy_converting(pool)
     os.killpg(victim, signal.SIGKILL)
     assert future.result(timeout=120).startswith(b"%PDF")
@@ -101,7 +103,7 @@ def test_a_killed_instance_is_replaced_and_the_document_still_converts(
 def test_a_hung_instance_times_out_is_replaced_and_the_pool_keeps_serving(
     pool: ConverterPool,
 ) -> None:
-    future = convert_in_background(pool, table_docx(300))
+    future = convert_in_background(pool, table_docx(200))
     victim = busy_converting(pool)
     os.killpg(victim, signal.SIGSTOP)  # a hang: the process is there and answers nothing
     try:
