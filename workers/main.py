@@ -160,9 +160,10 @@ def register_actors(
 
 
 def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or `stop`): a pool of K converters, K rendering threads.
+    """Run until SIGINT/SIGTERM (or `stop`): a pool of K converters, `render_threads` threads.
 
-    One LibreOffice converts one document at a time (DESIGN §4), so a thread per instance.
+    One LibreOffice converts one document at a time (DESIGN §4), so at least a thread per
+    instance; one more renders the next document while K convert (docs/BENCHMARKS.md §5).
     """
     require_link_secret(settings)
     stop = stop or threading.Event()
@@ -181,7 +182,7 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
         converter = UnoserverConverter(
             settings.converter.addresses[0], settings.converter.timeout_s
         )
-        threads = 1
+        threads = converters = 1
     else:
         pool = ConverterPool(
             settings.converter.unoserver_bin,
@@ -194,7 +195,8 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
             ),
         ).start()
         converter = pool
-        threads = settings.converter.pool_size
+        converters = settings.converter.pool_size
+        threads = settings.converter.render_threads
 
     workshop = Workshop(
         jobs=RedisJobStore(client),
@@ -220,8 +222,8 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     register_actors(
         broker, workshop, settings, DramatiqEnqueuer(broker), RedisCounters(client), batch_workshop
     )
-    # One rendering thread per LibreOffice instance; notifications on threads of their own, so that
-    # an email never waits behind a conversion (nor a slow SMTP server behind a document).
+    # Rendering threads (K + 1 by default); notifications on threads of their own, so that an
+    # email never waits behind a conversion (nor a slow SMTP server behind a document).
     worker = dramatiq.Worker(broker, queues={RENDER_QUEUE}, worker_threads=threads)
     # Batch documents on threads of their own: the pool's priority keeps them behind people.
     batch_worker = dramatiq.Worker(broker, queues={BATCH_QUEUE}, worker_threads=threads)
@@ -238,7 +240,7 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
                 ready = pool.ready_count() if pool else 1
                 stats = pool.stats_snapshot() if pool else None
                 publish_heartbeat(
-                    client, Heartbeat(worker_id, socket.gethostname(), ready, threads, stats)
+                    client, Heartbeat(worker_id, socket.gethostname(), ready, converters, stats)
                 )
             except Exception:
                 log.warning("worker.heartbeat_failed worker_id=%s", worker_id, exc_info=True)
