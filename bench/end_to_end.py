@@ -36,9 +36,11 @@ from bench.common import (
     timed,
 )
 from docgen.devstack import start_redis, start_seaweedfs
+from docgen.keys import ApiKey, hash_key
 from docgen.processes import ManagedProcess, free_port, wait_until
 
 AUTH = {"Authorization": "Bearer dev-client-key"}
+KEYS = msgspec.json.encode([ApiKey("bench", "dev", "client", hash_key("dev-client-key"))]).decode()
 # 理事长 names, one per run: each changes every attachment's content (and so its identity).
 GIVEN = "国民华军平志明建伟强磊洋勇涛斌超鹏辉杰刚波峰林海"
 
@@ -149,6 +151,7 @@ def run(bench: Bench) -> None:
                 "DOCGEN_CONVERTER_POOL_SIZE": str(size),
                 "DOCGEN_RENDER_THREADS": str(arm.render_threads),
                 "DOCGEN_LOG_LEVEL": "WARNING",
+                "DOCGEN_API_KEYS": KEYS,
             }
             command = [sys.executable, "-m", "commands.main"]
             worker = ManagedProcess(
