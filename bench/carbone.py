@@ -9,15 +9,15 @@ templates are written here at run time with the project's template writer (doc_t
 identical but for the tags: docxtpl's `{%tr for row in rows %}` for docgen, Carbone's
 `{d.rows[i].organization}` / `{d.rows[i+1]…}` rows for Carbone.
 
-Each side renders and converts the document N times with K LibreOffice processes, K = 1 and K =
-cores: Carbone with `factories: K` (its own LibreOffice + Python pair per factory, the Debian
-`soffice.bin` it finds on PATH), all N documents asked for at once (Carbone queues them);
-docgen with `docgen.render` + a pool of K, from K caller threads as the worker does. Both get the
-project's fontconfig file (the same fonts), a private TMPDIR and HOME. A warm-up of 2K documents
-each is not counted; the order is Carbone, docgen, Carbone (half the documents each time) so that
-a drift in the machine's load falls on both. Goal (issue 6): docgen's docs/s ≥ Carbone's at both
-K. A last line gives docgen with K+1 callers (one document rendering while K convert), to show
-what rendering outside the conversion costs.
+Each side renders and converts the document with K LibreOffice processes, K = 1 and K = cores:
+Carbone with `factories: K` (its own LibreOffice + Python pair per factory, the Debian
+`soffice.bin` it finds on PATH), all documents of a round asked for at once (Carbone queues
+them); docgen with `docgen.render` + a pool of K, from K and from K + 1 caller threads (the
+worker's `DOCGEN_RENDER_THREADS`: with K + 1, one document renders while K convert). Both get
+the project's fontconfig file (the same fonts), a private TMPDIR and HOME. Warm-ups are not
+counted. Four rounds of ten documents per side, interleaved (Carbone, docgen K, docgen K+1, then
+the reverse order), so that a drift in the machine's load falls on all three; medians of the
+rounds. Goal (issue 6): docgen's docs/s ≥ Carbone's at both K.
 
 Carbone is installed with npm into bench/.carbone/ (git-ignored), pinned; without Node.js the
 benchmark is skipped with a message.
@@ -36,7 +36,16 @@ from typing import Any
 
 import msgspec
 
-from bench.common import ROOT, Bench, load_sample, pages, remove_office_sockets, run_stream, say
+from bench.common import (
+    ROOT,
+    Bench,
+    load_sample,
+    median,
+    pages,
+    remove_office_sockets,
+    run_stream,
+    say,
+)
 from doc_templates.docxkit import TemplateWriter
 from docgen.pool import ConverterPool
 from docgen.render import render_docx
@@ -210,7 +219,7 @@ def run(bench: Bench) -> None:
         say(f"SKIPPED: {why_not}")
         bench.results["carbone"] = {"skipped": why_not}
         return
-    half = 6 if bench.quick else 20
+    rounds, per_round = (2, 6) if bench.quick else (4, 10)
     folder = bench.folder("carbone")
     carbone_template = folder / "list-carbone.docx"
     carbone_template.write_bytes(list_template("carbone"))
@@ -222,44 +231,54 @@ def run(bench: Bench) -> None:
     rows: dict[str, dict[str, float]] = {}
     for size in sorted({1, bench.cores}):
         pool = bench.pool(size, f"carbone-docgen-k{size}")
+        rates: dict[str, list[float]] = {"carbone": [], "k": [], "k+1": []}
         try:
             docgen_pages = pages(pool.to_pdf(render_docx(docxtpl_template, context, "list")))
-            run_docgen(pool, docxtpl_template, context, size, 2 * size)  # warm-up
-            # Carbone, docgen, docgen, Carbone: a drift in the machine's load falls on both.
-            carbone_s, carbone_pages = run_carbone(bench, carbone_template, data, size, half)
-            docgen_s = run_docgen(pool, docxtpl_template, context, size, 2 * half)
-            more_s, _ = run_carbone(bench, carbone_template, data, size, half)
-            carbone_s += more_s
-            # Not the worker's setting: one caller more than instances, so that a document
-            # renders while the instances convert (as Carbone renders while LibreOffice works).
-            overlap_s = run_docgen(pool, docxtpl_template, context, size + 1, half)
+            run_docgen(pool, docxtpl_template, context, size + 1, 2 * size + 2)  # warm-up
+            for round_ in range(rounds):
+                # Interleaved, the order reversed every other round: load drift falls on all.
+                sides = ["carbone", "k", "k+1"]
+                for side in sides if round_ % 2 == 0 else sides[::-1]:
+                    if side == "carbone":
+                        seconds, carbone_pages = run_carbone(
+                            bench, carbone_template, data, size, per_round
+                        )
+                    else:
+                        callers = size if side == "k" else size + 1
+                        seconds = run_docgen(pool, docxtpl_template, context, callers, per_round)
+                    rates[side].append(per_round / seconds)
         finally:
             pool.stop()
+        carbone, k, k1 = (median(rates[side]) for side in ("carbone", "k", "k+1"))
         rows[str(size)] = {
-            "carbone_docs_per_s": 2 * half / carbone_s,
-            "docgen_docs_per_s": 2 * half / docgen_s,
-            "ratio": carbone_s / docgen_s,
-            "docgen_k_plus_1_docs_per_s": half / overlap_s,
+            "carbone_docs_per_s": carbone,
+            "docgen_docs_per_s": k,
+            "ratio": k / carbone,
+            "docgen_k_plus_1_docs_per_s": k1,
+            "ratio_k_plus_1": k1 / carbone,
         }
+        bench.results.setdefault("carbone_rounds", {})[str(size)] = rates
     say(
-        f"{2 * half} documents of {ROWS} rows each side; pages: Carbone {carbone_pages}, "
-        f"docgen {docgen_pages}"
+        f"{rounds} rounds of {per_round} documents of {ROWS} rows each side, interleaved; "
+        f"pages: Carbone {carbone_pages}, docgen {docgen_pages}"
     )
     say(
-        f"{'LibreOffice processes':<22}{'Carbone':>9}{'docgen':>9}{'docgen/Carbone':>16}"
-        f"{'docgen, K+1 callers':>21}"
+        f"{'LibreOffice processes':<22}{'Carbone':>9}{'docgen K':>10}{'/Carbone':>10}"
+        f"{'docgen K+1':>12}{'/Carbone':>10}"
     )
     for size, row in rows.items():
         say(
-            f"{'K=' + size:<22}{row['carbone_docs_per_s']:>9.2f}{row['docgen_docs_per_s']:>9.2f}"
-            f"{row['ratio']:>16.2f}{row['docgen_k_plus_1_docs_per_s']:>21.2f}"
+            f"{'K=' + size:<22}{row['carbone_docs_per_s']:>9.2f}{row['docgen_docs_per_s']:>10.2f}"
+            f"{row['ratio']:>10.2f}{row['docgen_k_plus_1_docs_per_s']:>12.2f}"
+            f"{row['ratio_k_plus_1']:>10.2f}"
         )
-    say("docs/s, render + convert; goal: docgen/Carbone ≥ 1.0 at every K")
+    say("docs/s (medians of the rounds), render + convert; goal: docgen/Carbone ≥ 1.0 at every K")
     say(
-        "docgen: K caller threads, as the worker runs; K+1 callers: what overlapping a render gives"
+        "docgen K / K+1: that many caller threads (the worker's DOCGEN_RENDER_THREADS; "
+        f"default {bench.settings.converter.render_threads} here)"
     )
     bench.results["carbone"] = {
-        "count": 2 * half,
+        "count": rounds * per_round,
         "rows": ROWS,
         "pages": {"carbone": carbone_pages, "docgen": docgen_pages},
         "by_k": rows,

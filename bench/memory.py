@@ -15,6 +15,9 @@ grows < 10 %, and no LibreOffice in the second half peaks > 15 % above the first
 
 from __future__ import annotations
 
+import ctypes
+import gc
+import io
 import json
 import logging
 import os
@@ -23,22 +26,29 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from pypdf import PdfWriter
 
 from bench.common import (
     ROOT,
     Bench,
     as_request,
+    load_average,
     load_sample,
     render_attachment_docx,
     rss_mb,
-    run_stream,
     say,
 )
 from docgen.convert import ipc_socket
+from docgen.pdfinfo import pdf_facts
 from docgen.pool import group_rss_mb
 from docgen.processes import wait_until
+from docgen.settings import load_settings
+from docgen.spreadsheet import supply_demand_xlsx
+from docgen.templates import load_catalogue
 
 
 def run(bench: Bench) -> None:
@@ -136,10 +146,13 @@ def worker(config: dict[str, Any]) -> None:
         a = attachments[i % len(attachments)]
         pool.to_pdf(render_attachment_docx(request, a, catalogue))
 
+    # Long-lived threads, as the worker's (matplotlib caches its fonts per thread: fresh threads
+    # every sample would each fill that cache again).
+    threads = ThreadPoolExecutor(size)
     try:
         for done in range(0, config["total"] + 1, every):
             if done:
-                run_stream(produce, range(done - every, done), size)
+                list(threads.map(produce, range(done - every, done)))
             wait_until(lambda: pool.ready_count() == size, 120, "recycled instances")
             sample = {
                 "conversions": done,
@@ -150,11 +163,77 @@ def worker(config: dict[str, Any]) -> None:
             }
             print(json.dumps(sample), flush=True)
     finally:
+        threads.shutdown()
         pool.stop()
     print(json.dumps({"failures": pool.stats.failures}), flush=True)
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in [
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        ]
+    ]
+
+
+def render_only(total: int, threads: int = 2, every: int = 100) -> None:
+    """The worker's own work without LibreOffice, `total` times on long-lived threads.
+
+    Rendering (docxtpl, matplotlib), the PDF's facts (pypdf, on a blank 7-page PDF) and 附件3's
+    XLSX, as `docgen.pipeline` does them. Every `every` documents: resident memory, what malloc
+    has handed out and not got back ("in use"), what it keeps freed ("kept free"; glibc's
+    mallinfo2, every arena), and the count of Python objects. A leak grows "in use" and the
+    objects; memory malloc keeps grows only "kept free".
+    """
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo2
+    request = as_request(load_sample())
+    catalogue = load_catalogue(load_settings({}).templates_dir)
+    attachments = request.requested_attachments()
+    blank = PdfWriter()
+    for _ in range(7):
+        blank.add_blank_page(595, 842)
+    pdf = io.BytesIO()
+    blank.write(pdf)
+
+    def produce(i: int) -> None:
+        a = attachments[i % len(attachments)]
+        render_attachment_docx(request, a, catalogue)
+        pdf_facts(pdf.getvalue())
+        if a == "supply_demand" and request.supply_demand is not None:
+            supply_demand_xlsx(request.supply_demand, request.community.name, request.year)
+
+    say(
+        f"MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', '-')} "
+        f"MALLOC_MMAP_THRESHOLD_={os.environ.get('MALLOC_MMAP_THRESHOLD_', '-')}, {threads} threads"
+    )
+    with ThreadPoolExecutor(threads) as pool:
+        for done in range(0, total + 1, every):
+            if done:
+                list(pool.map(produce, range(done - every, done)))
+            gc.collect()
+            m = libc.mallinfo2()
+            say(
+                f"{done:>5} documents  RSS {rss_mb():6.1f} MB  malloc in use "
+                f"{(m.uordblks + m.hblkhd) / 2**20:5.1f} MB  kept free {m.fordblks / 2**20:6.1f} MB"
+                f"  Python objects {len(gc.get_objects())}  load {load_average()}"
+            )
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.ERROR)
+    if sys.argv[1] == "render-only":  # python -m bench.memory render-only [TOTAL [THREADS]]
+        render_only(*(int(a) for a in sys.argv[2:]))
+        sys.exit(0)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `finally`: the pool is stopped
     worker(json.loads(sys.argv[1]))

@@ -16,6 +16,7 @@ __all__ = [
     "BATCH_QUEUE",
     "DELIVER",
     "DELIVER_BATCH",
+    "ENQUEUE_ORDER",
     "FINISH_JOB",
     "NOTIFY_QUEUE",
     "PRODUCE_BATCH_DOCUMENT",
@@ -26,6 +27,7 @@ __all__ = [
     "ListEnqueuer",
     "PendingMessages",
     "RedisPendingMessages",
+    "longest_first",
 ]
 
 RENDER_QUEUE = "render"
@@ -36,6 +38,24 @@ PRODUCE_BATCH_DOCUMENT = "produce_batch_document"
 FINISH_JOB = "finish_job"
 DELIVER = "deliver"
 DELIVER_BATCH = "deliver_batch"
+
+# The order a job's documents are enqueued in: the longest first, so that the worker's threads
+# do not end a job with 附件5 (7 pages, the longest conversion) alone on one instance while the
+# others idle. Render + convert on this machine kind (docs/BENCHMARKS.md §1, §4): 附件5 and 附件2
+# (three charts) ≈ 0.6–1.8 s, 附件3 ≈ 0.6 s, 附件1 and 附件4 ≈ 0.3–0.5 s.
+ENQUEUE_ORDER: tuple[str, ...] = (
+    "application",
+    "talent_forecast",
+    "supply_demand",
+    "industry_analysis",
+    "annual_report",
+)
+
+
+def longest_first(attachments: Iterable[str]) -> list[str]:
+    """`attachments` in `ENQUEUE_ORDER` (an unknown one last, in its given order)."""
+    rank = {a: i for i, a in enumerate(ENQUEUE_ORDER)}
+    return sorted(attachments, key=lambda a: rank.get(a, len(rank)))
 
 
 class Enqueuer(Protocol):

@@ -44,6 +44,9 @@ class ConverterSettings(msgspec.Struct, frozen=True):
     fontconfig_file: str
     timeout_s: float
     pool_size: int  # K LibreOffice instances per worker (one per core by default)
+    # Threads that render and hand documents to the pool: K + 1 by default, so that one
+    # document is rendered while K convert (docs/BENCHMARKS.md §5).
+    render_threads: int
     max_conversions: int  # an instance is recycled after this many conversions
     max_memory_mb: int  # … or when its processes' resident memory passes this
 
@@ -145,6 +148,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     addresses = tuple(a.strip() for a in text("DOCGEN_CONVERTERS", "").split(",") if a.strip())
     for address in addresses:
         host_port("DOCGEN_CONVERTERS", address)
+    pool_size = int(number("DOCGEN_CONVERTER_POOL_SIZE", os.cpu_count() or 1))
 
     base_url = text("DOCGEN_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     if not base_url.startswith(("http://", "https://")):
@@ -217,7 +221,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             ),
             # 120 s: the issue's default; a 3,000-row list took ≈23 s here (DESIGN §4).
             timeout_s=number("DOCGEN_CONVERSION_TIMEOUT", 120.0),
-            pool_size=int(number("DOCGEN_CONVERTER_POOL_SIZE", os.cpu_count() or 1)),
+            pool_size=pool_size,
+            render_threads=int(number("DOCGEN_RENDER_THREADS", pool_size + 1)),
             # 200: JODConverter's default; Gotenberg restarts every 10 (DESIGN §4).
             max_conversions=int(number("DOCGEN_CONVERTER_MAX_CONVERSIONS", 200)),
             max_memory_mb=int(number("DOCGEN_CONVERTER_MAX_MEMORY_MB", 1024)),

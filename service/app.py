@@ -33,7 +33,7 @@ from docgen.listing import JobQuery, list_jobs
 from docgen.logs import about_job
 from docgen.metrics import HttpMetrics
 from docgen.objectstore import ObjectStore
-from docgen.queue import Enqueuer
+from docgen.queue import Enqueuer, longest_first
 from docgen.resources import job_resource
 from docgen.schema import ATTACHMENT_IDS, JobRequest
 from docgen.settings import Settings, require_api_keys, require_link_secret
@@ -308,7 +308,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                 )
             services.jobs.create(job)
             services.limits.add_open(job.tenant, job.id)
-            for attachment in job.attachments:
+            for attachment in longest_first(job.attachments):
                 services.enqueuer.enqueue_document(job.id, attachment)
             services.metrics.counters.add("docgen_jobs_total", {"status": "accepted"})
 

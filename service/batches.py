@@ -23,6 +23,7 @@ from docgen.batches import (
 from docgen.errors import FieldProblem, RequestInvalid
 from docgen.jobs import utcnow
 from docgen.keys import valid_tenant
+from docgen.queue import longest_first
 from docgen.settings import Settings
 from docgen.typecheck import type_problems
 from docgen.webhooks import check_url
@@ -145,8 +146,9 @@ def batch_routes(settings: Settings, services: Any) -> list[HTTPRouteHandler]:
             planned = 0
             for job_id in batch.job_ids:
                 found = services.jobs.get(job_id)
-                for doc in found[1] if found else []:
-                    services.enqueuer.enqueue_batch_document(job_id, doc.attachment)
+                documents = found[1] if found else []
+                for attachment in longest_first(d.attachment for d in documents):
+                    services.enqueuer.enqueue_batch_document(job_id, attachment)
                     planned += 1
             counters = services.metrics.counters
             counters.add("docgen_batches_total", {"state": "started"})

@@ -191,9 +191,10 @@ def reconcile_in_turn(
 
 
 def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or `stop`): a pool of K converters, K rendering threads.
+    """Run until SIGINT/SIGTERM (or `stop`): a pool of K converters, `render_threads` threads.
 
-    One LibreOffice converts one document at a time (DESIGN §4), so a thread per instance.
+    One LibreOffice converts one document at a time (DESIGN §4), so at least a thread per
+    instance; one more renders the next document while K convert (docs/BENCHMARKS.md §5).
     """
     require_link_secret(settings)
     stop = stop or threading.Event()
@@ -212,7 +213,7 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
         converter = UnoserverConverter(
             settings.converter.addresses[0], settings.converter.timeout_s
         )
-        threads = 1
+        threads = converters = 1
     else:
         pool = ConverterPool(
             settings.converter.unoserver_bin,
@@ -225,7 +226,8 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
             ),
         ).start()
         converter = pool
-        threads = settings.converter.pool_size
+        converters = settings.converter.pool_size
+        threads = settings.converter.render_threads
         # The fonts' metrics for long lists (docgen.longlists), read now rather than during
         # the first long list a person waits for.
         threading.Thread(
@@ -256,8 +258,8 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     register_actors(
         broker, workshop, settings, DramatiqEnqueuer(broker), RedisCounters(client), batch_workshop
     )
-    # One rendering thread per LibreOffice instance; notifications on threads of their own, so that
-    # an email never waits behind a conversion (nor a slow SMTP server behind a document).
+    # Rendering threads (K + 1 by default); notifications on threads of their own, so that an
+    # email never waits behind a conversion (nor a slow SMTP server behind a document).
     worker = dramatiq.Worker(broker, queues={RENDER_QUEUE}, worker_threads=threads)
     # Batch documents on threads of their own: the pool's priority keeps them behind people.
     batch_worker = dramatiq.Worker(broker, queues={BATCH_QUEUE}, worker_threads=threads)
@@ -281,7 +283,7 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
                 ready = pool.ready_count() if pool else 1
                 stats = pool.stats_snapshot() if pool else None
                 publish_heartbeat(
-                    client, Heartbeat(worker_id, socket.gethostname(), ready, threads, stats)
+                    client, Heartbeat(worker_id, socket.gethostname(), ready, converters, stats)
                 )
             except Exception:
                 log.warning("worker.heartbeat_failed worker_id=%s", worker_id, exc_info=True)

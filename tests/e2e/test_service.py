@@ -452,4 +452,6 @@ def test_the_retention_pass_reads_the_real_stores_and_keeps_what_is_fresh(
     )
     assert run.returncode == 0, run.stderr
     assert "removed (older than" in run.stdout and " 0 objects in all" in run.stdout, run.stdout
-    assert list(service.store().list("")) == before
+    # Nothing removed; objects may be added meanwhile (an earlier test's bundle, made on the
+    # notify queue after its job succeeded).
+    assert set(before) <= set(service.store().list(""))

@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 
 from docgen.errors import DocgenError
 from docgen.jobs import DocumentRecord, JobRecord, MemoryJobStore
+from docgen.queue import ENQUEUE_ORDER
 from docgen.schema import ATTACHMENT_IDS
 from docgen.settings import load_settings
 from service.app import create_app
@@ -30,7 +31,9 @@ def test_posting_the_sample_records_the_job_and_enqueues_ids_only(
     assert body["links"]["self"] == response.headers["location"]
     assert body["status"] == "queued"
     assert [d["attachment"] for d in body["documents"]] == list(ATTACHMENT_IDS)
-    assert fakes.enqueuer.messages == [(body["id"], a) for a in ATTACHMENT_IDS]
+    # The longest documents first, so that a job does not end with one long conversion alone.
+    assert fakes.enqueuer.messages == [(body["id"], a) for a in ENQUEUE_ORDER]
+    assert sorted(ENQUEUE_ORDER) == sorted(ATTACHMENT_IDS)
     job, _ = fakes.jobs.get(body["id"]) or (None, None)
     assert job is not None and fakes.store.get(job.input_key) is not None
 
