@@ -7,7 +7,9 @@ another name) while the API keeps running.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -95,10 +97,43 @@ class Service:
         except httpx.HTTPError:
             return False
 
+    def kill_worker(self) -> None:
+        """SIGKILL the worker with its LibreOffice instances, as when its container dies.
+
+        Each instance leads a process group of its own (docgen.convert.UnoserverProcess):
+        killing only the worker's group would leave them running, orphaned."""
+        assert self.worker is not None
+        groups = office_groups(self.worker.pid)
+        self.worker.signal_group(signal.SIGKILL)
+        for group in groups:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+        self.worker.stop()  # reaps it and closes its log
+
     def stop(self) -> None:
         if self.worker:
             self.worker.stop()
         self.api.stop()
+
+
+def _stat(pid: int) -> list[str]:
+    """Fields of /proc/PID/stat after the command name (state, ppid, pgrp, session, …)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def office_groups(worker_pid: int) -> list[int]:
+    """Process groups of a worker's LibreOffice instances: each unoserver is a child of the
+    worker leading its own group (docgen.convert.UnoserverProcess), soffice.bin inside it."""
+    groups = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = _stat(int(entry))
+            if int(fields[1]) == worker_pid and int(fields[2]) == int(entry):
+                groups.append(int(entry))
+    return groups
 
 
 def wait_for_job(

@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import shutil
-import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -172,8 +170,7 @@ def test_a_changed_template_regenerates_all_even_when_the_worker_is_killed_midwa
 
     wait_until(some_done, 120, "the batch under way")
     assert service.worker is not None
-    os.killpg(service.worker.pid, signal.SIGKILL)  # the worker and its LibreOffices
-    service.worker.stop()
+    service.kill_worker()
     service.start_worker(templates, "worker-after-crash")
     batch = wait_for_batch(service.url, batch_id)
     assert batch["state"] == "finished" and batch["failed"] == 0

@@ -29,7 +29,7 @@ from docgen.processes import ManagedProcess, free_port
 from docgen.settings import load_settings
 from docgen.storage import document_prefix, versions
 from tests.conftest import S3Server
-from tests.stack import CLIENT, DOCGEN, FINISHED, ROOT, Service
+from tests.stack import CLIENT, DOCGEN, FINISHED, ROOT, Service, office_groups
 
 # -- servers a scenario may break --------------------------------------------------------------
 
@@ -139,26 +139,6 @@ def running(env: dict[str, str], logs: Path) -> Iterator[Service]:
                     with contextlib.suppress(ProcessLookupError):
                         os.killpg(group, signal.SIGKILL)
         service.api.stop()
-
-
-def _stat(pid: int) -> list[str]:
-    """Fields of /proc/PID/stat after the command name (state, ppid, pgrp, session, …)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return stat[stat.rindex(")") + 2 :].split()
-
-
-def office_groups(worker_pid: int) -> list[int]:
-    """Process groups of a worker's LibreOffice instances: each unoserver is a child of the
-    worker leading its own group (docgen.convert.UnoserverProcess), soffice.bin inside it."""
-    groups = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = _stat(int(entry))
-            if int(fields[1]) == worker_pid and int(fields[2]) == int(entry):
-                groups.append(int(entry))
-    return groups
 
 
 def _listen_port(group: int) -> int | None:

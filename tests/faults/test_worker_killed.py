@@ -8,8 +8,6 @@ new worker redoes them, and idempotent documents make no second version.
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,6 @@ from tests.faults.conftest import (
     OwnRedis,
     job_body,
     long_list_body,
-    office_groups,
     report,
     running,
     submit,
@@ -54,12 +51,8 @@ def test_a_worker_killed_mid_conversion_is_replaced_and_every_job_completes_once
             for n in range(4)
         ]
         wait_for_busy_office(worker.pid)
-        groups = office_groups(worker.pid)
-        worker.signal_group(signal.SIGKILL)
-        for group in groups:
-            os.killpg(group, signal.SIGKILL)
+        service.kill_worker()
         killed_at = time.monotonic()
-        worker.stop()  # reaps it and closes its log
 
         new = service.start_worker(name="worker-2")
         # /ready may still see the dead worker's heartbeat (15 s): its own log says when it is up.
