@@ -52,6 +52,16 @@ def service_env(
     }
 
 
+def smtp_to(port: int) -> dict[str, str]:
+    """`service_env` settings that send mail, unencrypted, to a server on loopback."""
+    return {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": str(port),
+        "smtp_security": "none",
+        "smtp_from": "docgen@e2e.example.cn",
+    }
+
+
 class Service:
     """The API and the current worker; `stop()` stops both."""
 

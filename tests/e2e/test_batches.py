@@ -34,13 +34,6 @@ WEBHOOK_SECRET = "batch webhook secret"
 
 
 @pytest.fixture(scope="module")
-def webhooks() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture(scope="module")
 def service(
     redis_url: str, s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Service]:

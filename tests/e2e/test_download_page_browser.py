@@ -27,7 +27,7 @@ from docgen.schema import ATTACHMENT_IDS
 from docgen.templates import load_catalogue
 from tests.conftest import S3Server
 from tests.receivers import MailCatcher
-from tests.stack import CLIENT, ROOT, Service, service_env, wait_for_job
+from tests.stack import CLIENT, ROOT, Service, service_env, smtp_to, wait_for_job
 
 pytestmark = pytest.mark.e2e
 
@@ -58,13 +58,6 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def mail() -> Iterator[MailCatcher]:
-    catcher = MailCatcher().start()
-    yield catcher
-    catcher.stop()
-
-
-@pytest.fixture(scope="module")
 def service(
     redis_url: str,
     s3_server: S3Server,
@@ -77,10 +70,7 @@ def service(
         "docgen-browser",
         link_secret=LINK_SECRET,
         link_help=HELP,
-        smtp_host="127.0.0.1",
-        smtp_port=str(mail.port),
-        smtp_security="none",
-        smtp_from="docgen@e2e.example.cn",
+        **smtp_to(mail.port),
     )
     running = Service(env, tmp_path_factory.mktemp("browser-logs"))
     yield running

@@ -28,27 +28,13 @@ from docgen.webhooks import verify
 from tests.conftest import S3Server
 from tests.pdftext import missing_values
 from tests.receivers import MailCatcher, WebhookReceiver
-from tests.stack import DOCGEN, ROOT, Service, service_env, wait_for_job
+from tests.stack import DOCGEN, ROOT, Service, service_env, smtp_to, wait_for_job
 from tests.values import expected_values
 
 pytestmark = pytest.mark.e2e
 AUTH = {"Authorization": "Bearer dev-client-key"}
 LINK_SECRET = "e2e link secret, at least thirty-two characters"
 WEBHOOK_SECRET = "e2e webhook secret"
-
-
-@pytest.fixture(scope="module")
-def mail() -> Iterator[MailCatcher]:
-    catcher = MailCatcher().start()
-    yield catcher
-    catcher.stop()
-
-
-@pytest.fixture(scope="module")
-def webhooks() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +49,7 @@ def service(
         s3_server,
         "docgen-e2e",
         link_secret=LINK_SECRET,
-        smtp_host="127.0.0.1",
-        smtp_port=str(mail.port),
-        smtp_security="none",
-        smtp_from="docgen@e2e.example.cn",
+        **smtp_to(mail.port),
         webhook_secret=WEBHOOK_SECRET,
     )
     running = Service(env, tmp_path_factory.mktemp("e2e-logs"))

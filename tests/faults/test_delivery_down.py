@@ -14,7 +14,7 @@ import pytest
 from docgen.processes import free_port, wait_until
 from tests.conftest import S3Server
 from tests.faults.conftest import Outcome, OwnRedis, job_body, report, running, submit
-from tests.stack import CLIENT, service_env
+from tests.stack import CLIENT, service_env, smtp_to
 
 pytestmark = pytest.mark.faults
 
@@ -30,9 +30,7 @@ def test_mail_and_webhook_down_documents_stored_notifications_retried_then_faile
         s3_server,
         "faults-delivery",
         converter_pool_size="1",  # one LibreOffice is enough here and starts sooner
-        smtp_host="127.0.0.1",
-        smtp_port=str(smtp_port),
-        smtp_security="none",
+        **smtp_to(smtp_port),
         delivery_attempts=str(ATTEMPTS),
         webhook_secret="faults webhook secret",
     )
