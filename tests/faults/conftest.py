@@ -34,8 +34,26 @@ from tests.stack import CLIENT, DOCGEN, FINISHED, ROOT, Service, office_groups
 # -- servers a scenario may break --------------------------------------------------------------
 
 
-class OwnRedis:
-    """A Redis of one scenario (AOF, `appendfsync everysec`), restartable on its port and dir."""
+class _OwnServer:
+    """A server process a scenario kills (SIGKILL: no shutdown, as a crash) and starts again."""
+
+    process: ManagedProcess | None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.signal_group(signal.SIGKILL)
+            self.process.stop()
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+
+class OwnRedis(_OwnServer):
+    """A Redis of one scenario (AOF, `appendfsync everysec`), restartable on its port and dir;
+    killed, it keeps what the AOF holds."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
@@ -50,20 +68,8 @@ class OwnRedis:
     def start(self) -> None:
         self.process, _ = start_redis(self.workdir, self.port)
 
-    def kill(self) -> None:
-        """SIGKILL: no shutdown save; what survives is what the AOF holds."""
-        if self.process is not None:
-            self.process.signal_group(signal.SIGKILL)
-            self.process.stop()
-            self.process = None
 
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-            self.process = None
-
-
-class OwnS3:
+class OwnS3(_OwnServer):
     """A SeaweedFS S3 of one scenario, restartable on its S3 port with its data."""
 
     def __init__(self, workdir: Path) -> None:
@@ -81,17 +87,6 @@ class OwnS3:
         self.process, _ = start_seaweedfs(
             self.workdir, self.access_key, self.secret_key, s3_port=self.port
         )
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.signal_group(signal.SIGKILL)
-            self.process.stop()
-            self.process = None
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-            self.process = None
 
 
 @pytest.fixture
