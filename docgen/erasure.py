@@ -19,7 +19,7 @@ from collections import defaultdict
 import msgspec
 
 from docgen.errors import DocgenError
-from docgen.jobs import JobRecord, JobStore, iter_jobs, job_status
+from docgen.jobs import DocumentRecord, JobRecord, JobStore, iter_jobs, job_status
 from docgen.objectstore import ObjectStore
 from docgen.schema import ATTACHMENT_IDS
 from docgen.storage import LatestInput, VersionCounter, document_prefix
@@ -50,11 +50,14 @@ class Erased(msgspec.Struct, frozen=True):
     objects: int  # every stored object removed: files, manifests, pointers, bundles, inputs
 
 
-def community_jobs(jobs: JobStore, tenant: str, community_id: str, year: int) -> list[JobRecord]:
-    """The tenant's jobs for one community and year (read through the tenant's list)."""
+def community_jobs(
+    jobs: JobStore, tenant: str, community_id: str, year: int
+) -> list[tuple[JobRecord, list[DocumentRecord]]]:
+    """The tenant's jobs for one community and year, with their documents (read through the
+    tenant's list)."""
     return [
-        job
-        for job, _ in iter_jobs(jobs, tenant)
+        (job, documents)
+        for job, documents in iter_jobs(jobs, tenant)
         if job.community_id == community_id and job.year == year
     ]
 
@@ -65,12 +68,8 @@ def community_jobs(jobs: JobStore, tenant: str, community_id: str, year: int) ->
 FINISHING_GRACE = dt.timedelta(minutes=10)
 
 
-def _busy(jobs: JobStore, job_id: str, now: dt.datetime) -> bool:
+def _busy(jobs: JobStore, job_id: str, documents: list[DocumentRecord], now: dt.datetime) -> bool:
     """The job may still write: documents queued or running, or its finishing still to come."""
-    found = jobs.get(job_id)
-    if found is None:
-        return False
-    documents = found[1]
     if job_status(documents) in ("queued", "running"):
         return True
     done = [d.finished_at for d in documents if d.finished_at is not None]
@@ -96,9 +95,9 @@ def erase_community(
     running, or the bundle and notifications of a just-finished job still to come.
     """
     now = now or dt.datetime.now(dt.UTC)
-    records = community_jobs(jobs, tenant, community_id, year)
-    for job in records:
-        if _busy(jobs, job.id, now):
+    found = community_jobs(jobs, tenant, community_id, year)
+    for job, documents in found:
+        if _busy(jobs, job.id, documents, now):
             raise DocgenError(
                 "community.busy",
                 "该共同体本年度仍有文档在生成，请在任务结束后再删除",
@@ -108,6 +107,7 @@ def erase_community(
             )
     pointers = list(store.list(f"{tenant}/inputs/latest/{year}/{community_id}/"))
     stored = list(store.list(f"{tenant}/communities/{community_id}/{year}/"))
+    records = [job for job, _ in found]
     if not (records or pointers or stored):
         return None
 
