@@ -25,6 +25,7 @@ from docgen.links import LinkGrant, sign_link
 from docgen.processes import wait_until
 from docgen.schema import ATTACHMENT_IDS
 from docgen.templates import load_catalogue
+from service.page import REFRESH_SECONDS
 from tests.conftest import S3Server
 from tests.receivers import MailCatcher
 from tests.stack import CLIENT, ROOT, Service, service_env, smtp_to, wait_for_job
@@ -145,7 +146,12 @@ def test_a_submitter_opens_the_emailed_link_downloads_the_application_and_an_exp
     desktop = browser.new_context(viewport=DESKTOP)
     page = desktop.new_page()
     page.goto(second["share_url"])
-    assert page.get_by_role("link", name=re.compile(r"合订本 PDF")).is_visible()
+    # The bundle follows the job's last document by a moment: until it is stored the page says
+    # so and reloads itself (REFRESH_SECONDS), so wait for the link through those reloads.
+    from playwright.sync_api import expect  # installed: the browser fixture has not skipped
+
+    bundle = page.get_by_role("link", name=re.compile(r"合订本 PDF"))
+    expect(bundle).to_be_visible(timeout=(REFRESH_SECONDS * 6) * 1000)
     assert "表情符号" in page.get_by_role("region", name="请注意").inner_text()
     earlier = page.get_by_role("link", name=re.compile(r"PDF 附件5-.*\.pdf")).nth(1)
     assert not earlier.is_visible()  # collapsed
