@@ -52,6 +52,15 @@ class UnoserverConverter:
     def to_pdf(self, docx: bytes, *, pdf_a: bool = False) -> bytes:
         # LibreOffice's PDF export: SelectPdfVersion 2 = PDF/A-2b (1 would be PDF/A-1b).
         options = ["SelectPdfVersion=2"] if pdf_a else []
+        return self._convert(docx, "pdf", options, b"%PDF", "PDF")
+
+    def to_odt(self, docx: bytes) -> bytes:
+        """The document in LibreOffice's own format (the long-list path reads its tables)."""
+        return self._convert(docx, "odt", [], b"PK", "ODT")
+
+    def _convert(
+        self, document: bytes, convert_to: str, options: list[str], magic: bytes, kind: str
+    ) -> bytes:
         proxy = xmlrpc.client.ServerProxy(
             f"http://{self.address}", allow_none=True, transport=_TimeoutTransport(self.timeout_s)
         )
@@ -60,7 +69,15 @@ class UnoserverConverter:
             #  infiltername, password). update_index=False: our templates have no index, and
             #  the extra layout pass cost 20-30% throughput here (DESIGN §4).
             result = proxy.convert(
-                None, xmlrpc.client.Binary(docx), None, "pdf", None, options, False, None, None
+                None,
+                xmlrpc.client.Binary(document),
+                None,
+                convert_to,
+                None,
+                options,
+                False,
+                None,
+                None,
             )
         except TimeoutError as exc:
             raise DocgenError(
@@ -95,12 +112,12 @@ class UnoserverConverter:
                 detail=f"{self.address}: {exc.faultString[-500:]}",
             ) from exc
         data = result.data if isinstance(result, xmlrpc.client.Binary) else b""
-        if not data.startswith(b"%PDF"):
+        if not data.startswith(magic):
             raise DocgenError(
                 "conversion.failed",
                 "PDF 转换失败",
                 "PDF conversion failed",
-                detail=f"{self.address}: the answer is not a PDF",
+                detail=f"{self.address}: the answer is not a {kind}",
             )
         return data
 

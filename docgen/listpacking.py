@@ -9,8 +9,9 @@ fit. Every page but the table's last is full to within one row and the margin.
 from __future__ import annotations
 
 import msgspec
+from msgspec.structs import replace
 
-__all__ = ["PartPlan", "RowTooTall", "group_pages", "pack_pages"]
+__all__ = ["PartPlan", "RowTooTall", "group_between_ends", "group_pages", "pack_pages"]
 
 
 class RowTooTall(ValueError):
@@ -86,3 +87,26 @@ def group_pages(
         number += len(chosen)
         begin = end
     return plans
+
+
+def group_between_ends(
+    pages: list[tuple[int, int]], parts: int, first_page_number: int = 1, end_pages: int = 2
+) -> list[PartPlan] | None:
+    """A short first part (what stands before the table and `end_pages` pages), a short last
+    part (the last `end_pages` or one more page, and what follows the table) and the pages in
+    between in up to `parts` groups (as `group_pages`), which carry nothing but the table.
+
+    For middle parts cheaper to convert than the ends (docgen.listodt); None when the table
+    has no pages between the ends.
+    """
+    between = len(pages) - 2 * end_pages
+    between -= between % 2  # the middle parts' pages even, as every part's but the last
+    if between < 2:
+        return None
+    middle = group_pages(
+        pages[end_pages : end_pages + between], parts, first_page_number + end_pages
+    )
+    first = PartPlan(pages[:end_pages], first_page_number, front=True, rest=False)
+    last_number = first_page_number + end_pages + between
+    last = PartPlan(pages[end_pages + between :], last_number, front=False, rest=True)
+    return [first, *(replace(p, front=False, rest=False) for p in middle), last]

@@ -30,7 +30,7 @@ from lxml import etree
 from docgen.listlayout import ListDocument, w
 from docgen.listpacking import PartPlan
 
-__all__ = ["BREAK_HEIGHT_PT", "part_docx"]
+__all__ = ["BREAK_HEIGHT_PT", "data_rows", "part_docx"]
 
 BREAK_HEIGHT_PT = 1.0  # the page-break paragraph, at the top of each page it starts
 
@@ -85,6 +85,13 @@ def _section(original: Any, first_page_number: int | None) -> Any:
             anchor.addnext(numbering)
     numbering.set(w("start"), str(first_page_number))
     return section
+
+
+def data_rows(layout: ListDocument) -> list[Any]:
+    """The long table's data rows (w:tr elements), without its header rows."""
+    table = list(layout.root.find(w("body")))[layout.table_index]
+    rows: list[Any] = table.findall(w("tr"))
+    return rows[len(rows) - len(layout.row_heights_pt) :]
 
 
 def part_docx(docx: bytes, layout: ListDocument, plan: PartPlan) -> bytes:

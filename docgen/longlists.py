@@ -32,15 +32,18 @@ from pypdf import PdfReader
 
 from docgen.convert import Converter
 from docgen.listlayout import ListDocument, read_list_document
-from docgen.listpacking import PartPlan, RowTooTall, group_pages, pack_pages
-from docgen.listparts import BREAK_HEIGHT_PT, part_docx
+from docgen.listodt import OdtPrototype, plain_rows
+from docgen.listpacking import PartPlan, RowTooTall, group_between_ends, group_pages, pack_pages
+from docgen.listparts import BREAK_HEIGHT_PT, data_rows, part_docx
 from docgen.pdfmerge import merge_pdfs
 from docgen.typesetting import Typesetter
 
 __all__ = [
     "MARGIN_PT",
+    "ROWS_PER_ODT_PART",
     "ROWS_PER_PART",
     "SPLIT_MIN_ROWS",
+    "OdtConverter",
     "ParallelConverter",
     "convert_document",
     "convert_in_parts",
@@ -60,6 +63,9 @@ log = logging.getLogger("docgen.longlists")
 #   small (12 parts for 3,000 rows: ≈25 s of CPU in all, against 167 s in one piece).
 SPLIT_MIN_ROWS = 300
 ROWS_PER_PART = 250
+# Middle parts written as ODT (docgen.listodt) cost LibreOffice ≈0.2 s each and ≈17 ms a page
+# here (docs/BENCHMARKS.md §3): fewer, longer ones.
+ROWS_PER_ODT_PART = 750
 # Room kept free at the foot of each page: a row predicted a little short still fits.
 MARGIN_PT = 4.0
 # The fonts the templates write when a style names none (docxkit's house styles always do).
@@ -78,6 +84,15 @@ class ParallelConverter(Converter, Protocol):
     @property
     def fontconfig_file(self) -> str:
         """The fontconfig file its LibreOffice resolves fonts with (row heights need them)."""
+        ...
+
+
+@runtime_checkable
+class OdtConverter(Protocol):
+    """A converter that also writes a DOCX as ODT (the pool): middle parts go as ODT."""
+
+    def to_odt(self, docx: bytes) -> bytes:
+        """`docx` in LibreOffice's own format."""
         ...
 
 
@@ -120,8 +135,15 @@ def warm_up(fontconfig_file: str) -> None:
         setter.latin.metrics  # noqa: B018
 
 
-def plan_parts(layout: ListDocument, parallelism: int) -> list[PartPlan] | None:
-    """Pages and parts for `layout`, or None when a row cannot be placed on a page."""
+def plan_parts(
+    layout: ListDocument, parallelism: int, *, odt: bool = False
+) -> list[PartPlan] | None:
+    """Pages and parts for `layout`, or None when a row cannot be placed on a page.
+
+    With `odt` (middle parts written as ODT, docgen.listodt) the first and last parts are
+    short, being the only ones LibreOffice reads from DOCX, and the middle ones fewer (ODT's
+    fixed cost per part is most of a short one's).
+    """
     room = layout.body_height_pt - layout.header_height_pt - MARGIN_PT
     try:
         pages = pack_pages(
@@ -133,6 +155,11 @@ def plan_parts(layout: ListDocument, parallelism: int) -> list[PartPlan] | None:
     if pages[0][0] == pages[0][1]:
         return None  # what stands before the table fills the first page
     rows = len(layout.row_heights_pt)
+    if odt:
+        parts = parallelism * max(1, math.ceil(rows / (parallelism * ROWS_PER_ODT_PART)))
+        plans = group_between_ends(pages, parts, layout.page_number_start)
+        if plans is not None:
+            return plans
     parts = parallelism * max(1, math.ceil(rows / (parallelism * ROWS_PER_PART)))
     return group_pages(pages, parts, layout.page_number_start)
 
@@ -148,45 +175,115 @@ def convert_in_parts(docx: bytes, converter: ParallelConverter, *, pdf_a: bool) 
         return None
     if layout is None:
         return None
-    plans = plan_parts(layout, converter.parallelism)
+    odt = isinstance(converter, OdtConverter)
+    plans = plan_parts(layout, converter.parallelism, odt=odt)
     if plans is None:
         return None
-    parts = [part_docx(docx, layout, plan) for plan in plans]
-    prepared = time.monotonic()
-    pdfs = _convert_all(parts, converter, pdf_a=pdf_a)
+    with ThreadPoolExecutor(converter.parallelism, thread_name_prefix="longlist") as executor:
+        try:
+            pdfs = _PartsConversion(docx, layout, plans, converter, executor, pdf_a).run()
+        finally:
+            executor.shutdown(cancel_futures=True)  # after a failure: the parts not yet started
+    if pdfs is None:
+        return None
     converted = time.monotonic()
-    for number, (plan, pdf) in enumerate(zip(plans[:-1], pdfs, strict=False), start=1):
-        pages = len(PdfReader(io.BytesIO(pdf)).pages)
-        if pages != len(plan.pages):
-            log.warning(
-                "longlist.fallback part=%d planned_pages=%d pages=%d",
-                number,
-                len(plan.pages),
-                pages,
-            )
-            return None
     merged = merge_pdfs(pdfs)
     log.info(
-        "longlist.converted rows=%d parts=%d prepare_s=%.2f convert_s=%.2f merge_s=%.2f",
+        "longlist.converted rows=%d parts=%d convert_s=%.2f merge_s=%.2f",
         len(layout.row_heights_pt),
         len(plans),
-        prepared - started,
-        converted - prepared,
+        converted - started,
         time.monotonic() - converted,
     )
     return merged
 
 
-def _convert_all(parts: list[bytes], converter: Converter, *, pdf_a: bool) -> list[bytes]:
-    """Every part converted, in order; the first failure cancels the parts not yet started."""
-    workers = converter.parallelism if isinstance(converter, ParallelConverter) else 1
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="longlist") as executor:
-        futures: list[Future[bytes]] = [
-            executor.submit(converter.to_pdf, part, pdf_a=pdf_a) for part in parts
+class _PartsConversion:
+    """The parts of one document converted side by side, middle parts as ODT where they can be.
+
+    The ends (DOCX) and the ODT prototype go to the converter first; the middle parts are
+    written while LibreOffice works on those.
+    """
+
+    def __init__(
+        self,
+        docx: bytes,
+        layout: ListDocument,
+        plans: list[PartPlan],
+        converter: ParallelConverter,
+        executor: ThreadPoolExecutor,
+        pdf_a: bool,
+    ) -> None:
+        self.docx, self.layout, self.plans = docx, layout, plans
+        self.converter, self.executor, self.pdf_a = converter, executor, pdf_a
+
+    def run(self) -> list[bytes] | None:
+        plans = self.plans
+        middle = plans[1:-1]
+        prototype: Future[bytes] | None = None
+        sample = (
+            PartPlan(middle[0].pages[:2], middle[0].first_page_number, False, False)
+            if middle
+            else None
+        )
+        if sample is not None and isinstance(self.converter, OdtConverter):
+            prototype = self.executor.submit(self.converter.to_odt, self._docx(sample))
+        ends = [self._submit(self._docx(p)) for p in (plans[0], plans[-1])]
+        odt_parts = self._odt_parts(middle, sample, prototype)
+        futures = [ends[0]]
+        for n, plan in enumerate(middle):
+            document = odt_parts[n] if odt_parts else self._docx(plan)
+            futures.append(self._submit(document))
+        futures.append(ends[1])
+        pdfs = [f.result() for f in futures]
+        # Each part but the last must have its planned pages: a row predicted too short
+        # pushes one onto an extra page. An ODT part that does is tried once more as DOCX.
+        for number, plan in enumerate(plans[:-1]):
+            pages = _pages(pdfs[number])
+            if pages != len(plan.pages) and odt_parts and number > 0:
+                log.warning("longlist.odt_repaged part=%d", number + 1)
+                pdfs[number] = self.converter.to_pdf(self._docx(plan), pdf_a=self.pdf_a)
+                pages = _pages(pdfs[number])
+            if pages != len(plan.pages):
+                log.warning(
+                    "longlist.fallback part=%d planned_pages=%d pages=%d",
+                    number + 1,
+                    len(plan.pages),
+                    pages,
+                )
+                return None
+        return pdfs
+
+    def _docx(self, plan: PartPlan) -> bytes:
+        return part_docx(self.docx, self.layout, plan)
+
+    def _submit(self, document: bytes) -> Future[bytes]:
+        return self.executor.submit(self.converter.to_pdf, document, pdf_a=self.pdf_a)
+
+    def _odt_parts(
+        self, middle: list[PartPlan], sample: PartPlan | None, prototype: Future[bytes] | None
+    ) -> list[bytes] | None:
+        """The middle parts as ODT, or None when their rows or the prototype do not allow it."""
+        if prototype is None or sample is None:
+            return None
+        rows = data_rows(self.layout)
+        begin, end = sample.rows
+        texts = plain_rows(rows[middle[0].rows[0] : middle[-1].rows[1]], rows[begin])
+        if texts is None:
+            log.info("longlist.odt_skipped reason=rows")
+            return None
+        offset = middle[0].rows[0]
+        written = OdtPrototype.read(prototype.result(), texts[begin - offset : end - offset])
+        if written is None:
+            log.warning("longlist.odt_skipped reason=prototype")
+            return None
+        return [
+            written.part(
+                [texts[a - offset : b - offset] for a, b in plan.pages], plan.first_page_number
+            )
+            for plan in middle
         ]
-        try:
-            return [future.result() for future in futures]
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+
+
+def _pages(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages)

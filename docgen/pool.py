@@ -28,7 +28,7 @@ from pathlib import Path
 
 import msgspec
 
-from docgen.convert import Converter, UnoserverProcess
+from docgen.convert import Converter, UnoserverConverter, UnoserverProcess
 from docgen.errors import DocgenError
 
 __all__ = ["ConverterPool", "PoolSettings", "PoolStats", "group_rss_mb"]
@@ -291,12 +291,19 @@ class ConverterPool(Converter):
 
         A `low_priority` caller (batch work) gets an instance only when no other caller waits.
         """
+        return self._convert(lambda c: c.to_pdf(docx, pdf_a=pdf_a), low_priority)
+
+    def to_odt(self, docx: bytes, *, low_priority: bool = False) -> bytes:
+        """`docx` in LibreOffice's own format, as `to_pdf` converts (the long-list path)."""
+        return self._convert(lambda c: c.to_odt(docx), low_priority)
+
+    def _convert(self, convert: Callable[[UnoserverConverter], bytes], low_priority: bool) -> bytes:
         last: DocgenError | None = None
         for _ in range(2):
             instance = self._take(low_priority)
             started = time.monotonic()
             try:
-                pdf = instance.process.converter.to_pdf(docx, pdf_a=pdf_a)
+                result = convert(instance.process.converter)
             except DocgenError as exc:
                 last = exc
                 self._after_failure(instance, exc)
@@ -306,7 +313,7 @@ class ConverterPool(Converter):
             with self._lock:
                 self.stats.observe(time.monotonic() - started)
             self._give_back(instance)
-            return pdf
+            return result
         assert last is not None
         raise last
 
@@ -379,3 +386,6 @@ class _LowPriority:
 
     def to_pdf(self, docx: bytes, *, pdf_a: bool = False) -> bytes:
         return self._pool.to_pdf(docx, pdf_a=pdf_a, low_priority=True)
+
+    def to_odt(self, docx: bytes) -> bytes:
+        return self._pool.to_odt(docx, low_priority=True)

@@ -80,27 +80,60 @@ def long_request(sample_bytes: bytes) -> JobRequest:
     return msgspec.convert(data, JobRequest)
 
 
+class Recording:
+    """The pool, noting what each conversion was given: DOCX or ODT (a zip whose first file is
+    `mimetype`, ODF's rule), converted to PDF or to ODT."""
+
+    ODT = b"mimetypeapplication/vnd.oasis.opendocument.text"
+
+    def __init__(self, pool: ConverterPool) -> None:
+        self.pool = pool
+        self.conversions: list[str] = []
+        self.parallelism = pool.parallelism
+        self.fontconfig_file = pool.fontconfig_file
+
+    def _note(self, document: bytes, to: str) -> None:
+        given = "odt" if document[30:].startswith(self.ODT) else "docx"
+        self.conversions.append(f"{given}->{to}")
+
+    def to_pdf(self, docx: bytes, *, pdf_a: bool = False) -> bytes:
+        self._note(docx, "pdf")
+        return self.pool.to_pdf(docx, pdf_a=pdf_a)
+
+    def to_odt(self, docx: bytes) -> bytes:
+        self._note(docx, "odt")
+        return self.pool.to_odt(docx)
+
+
 @pytest.fixture(scope="module")
-def split(long_request: JobRequest, pool: ConverterPool) -> tuple[Rendered, int]:
-    """The attachment as the service renders it, and how many conversions that took."""
-    before = pool.stats.conversions
+def split(long_request: JobRequest, pool: ConverterPool) -> tuple[Rendered, list[str]]:
+    """The attachment as the service renders it, and the conversions that took."""
+    recording = Recording(pool)
     catalogue = load_catalogue(load_settings({}).templates_dir)
-    rendered = render_attachment(long_request, "supply_demand", catalogue, pool)
-    return rendered, pool.stats.conversions - before
+    rendered = render_attachment(long_request, "supply_demand", catalogue, recording)
+    return rendered, recording.conversions
 
 
 @pytest.fixture(scope="module")
-def one_piece(split: tuple[Rendered, int], pool: ConverterPool) -> bytes:
+def one_piece(split: tuple[Rendered, list[str]], pool: ConverterPool) -> bytes:
     """The same DOCX converted in one piece, as shorter lists are."""
     return pool.to_pdf(split[0].docx, pdf_a=True)
 
 
-def test_a_long_list_is_converted_in_parts(split: tuple[Rendered, int]) -> None:
+def test_a_long_list_is_converted_in_parts_its_middle_ones_as_odt(
+    split: tuple[Rendered, list[str]],
+) -> None:
+    """The first and last parts from DOCX, the prototype made ODT by LibreOffice, the parts
+    between written as ODT from it (docgen.listodt)."""
     assert ROWS >= SPLIT_MIN_ROWS
-    assert split[1] >= 2
+    conversions = sorted(split[1])
+    assert conversions.count("docx->pdf") == 2, conversions
+    assert conversions.count("docx->odt") == 1, conversions
+    assert conversions.count("odt->pdf") >= 1, conversions
+    assert len(conversions) == 3 + conversions.count("odt->pdf")
 
 
-def test_the_stored_docx_is_the_whole_document(split: tuple[Rendered, int]) -> None:
+def test_the_stored_docx_is_the_whole_document(split: tuple[Rendered, list[str]]) -> None:
     with zipfile.ZipFile(io.BytesIO(split[0].docx)) as package:
         xml = package.read("word/document.xml").decode()
     assert xml.count("<w:tbl>") == 4  # the four lists, the first one whole
@@ -108,7 +141,7 @@ def test_the_stored_docx_is_the_whole_document(split: tuple[Rendered, int]) -> N
 
 
 def test_page_numbers_run_on_across_the_parts_odd_right_even_left(
-    split: tuple[Rendered, int],
+    split: tuple[Rendered, list[str]],
 ) -> None:
     pages = pdf_pages(split[0].pdf)
     numbers = []
@@ -123,7 +156,7 @@ def test_page_numbers_run_on_across_the_parts_odd_right_even_left(
 
 
 def test_every_row_is_there_once_in_order_with_the_header_on_each_page(
-    split: tuple[Rendered, int],
+    split: tuple[Rendered, list[str]],
 ) -> None:
     pages = pdf_pages(split[0].pdf)
     seen = []
@@ -137,7 +170,7 @@ def test_every_row_is_there_once_in_order_with_the_header_on_each_page(
 
 
 def test_pages_hold_the_rows_the_one_piece_document_holds(
-    split: tuple[Rendered, int], one_piece: bytes
+    split: tuple[Rendered, list[str]], one_piece: bytes
 ) -> None:
     """No part-empty page mid-list: page by page, the same rows as LibreOffice's own layout."""
     ours = [phones(page) for page in pdf_pages(split[0].pdf)]
@@ -148,7 +181,7 @@ def test_pages_hold_the_rows_the_one_piece_document_holds(
 
 
 def test_the_merged_pdf_keeps_the_documents_facts(
-    split: tuple[Rendered, int], one_piece: bytes
+    split: tuple[Rendered, list[str]], one_piece: bytes
 ) -> None:
     ours, theirs = split[0].facts, pdf_facts(one_piece)
     assert ours.pdfa_part == theirs.pdfa_part == 2
@@ -157,7 +190,7 @@ def test_the_merged_pdf_keeps_the_documents_facts(
     assert ours.pages == theirs.pages
 
 
-def test_the_merged_pdf_carries_the_documents_title(split: tuple[Rendered, int]) -> None:
+def test_the_merged_pdf_carries_the_documents_title(split: tuple[Rendered, list[str]]) -> None:
     from pypdf import PdfReader
 
     info = PdfReader(io.BytesIO(split[0].pdf)).metadata

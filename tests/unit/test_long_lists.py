@@ -17,7 +17,9 @@ from doc_templates import TEMPLATES_DIR
 from docgen.context import build_context
 from docgen.errors import DocgenError
 from docgen.listlayout import read_list_document, w
-from docgen.listpacking import RowTooTall, group_pages, pack_pages
+from docgen.listodt import plain_rows
+from docgen.listpacking import RowTooTall, group_between_ends, group_pages, pack_pages
+from docgen.listparts import data_rows
 from docgen.longlists import (
     SPLIT_MIN_ROWS,
     _typesetters,
@@ -106,6 +108,24 @@ def test_a_short_first_page_does_not_unbalance_the_parts() -> None:
 
 
 # -- typesetting ----------------------------------------------------------------------------------
+
+
+def test_between_short_ends_the_middle_parts_have_even_pages_and_numbers_run_on() -> None:
+    pages = [(i * 10, i * 10 + 10) for i in range(23)]
+    plans = group_between_ends(pages, parts=2, first_page_number=1)
+    assert plans is not None
+    first, *middle, last = plans
+    assert first.pages == pages[:2] and first.front and not first.rest
+    assert last.rest and not last.front and len(last.pages) in (2, 3)
+    assert len(middle) == 2 and all(len(p.pages) % 2 == 0 for p in middle)
+    assert not any(p.front or p.rest for p in middle)
+    assert [page for p in plans for page in p.pages] == pages
+    numbers = [p.first_page_number for p in plans]
+    assert numbers == list(itertools.accumulate([1] + [len(p.pages) for p in plans[:-1]]))
+
+
+def test_no_middle_parts_between_ends_when_the_table_is_too_short() -> None:
+    assert group_between_ends([(0, 10), (10, 20), (20, 30), (30, 40), (40, 45)], parts=2) is None
 
 
 @pytest.fixture(scope="module")
@@ -275,3 +295,84 @@ def _pages(pdf: bytes) -> int:
     from pypdf import PdfReader
 
     return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+# -- middle parts as ODT: which rows qualify ------------------------------------------------------
+
+
+def _rows(sample_dict: dict[str, Any], change: Any = None) -> list[Any]:
+    docx = long_docx(sample_dict, 30)
+    if change is not None:
+        docx = with_document_xml(docx, change)
+    layout = read_list_document(docx, _typesetters(FONTCONFIG))
+    assert layout is not None
+    return data_rows(layout)
+
+
+def _in_row(n: int, change: Any) -> Any:
+    """A change to the long list's `n`-th data row (the first table of the body)."""
+
+    def changing(body: Any) -> None:
+        table = body.findall(w("tbl"))[0]
+        change(table.findall(w("tr"))[2 + n])  # after the two header rows
+
+    return changing
+
+
+def test_plain_rows_give_their_cells_texts(sample_dict: dict[str, Any]) -> None:
+    rows = _rows(sample_dict)
+    texts = plain_rows(rows, rows[0])
+    assert texts is not None and len(texts) == 30
+    assert texts[3][0] == "4" and texts[3][-1] == "13800000003"
+    assert all(len(t) == 8 for t in texts)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # a run with its own properties (a fallback font for a character, say)
+        lambda row: row.find(f".//{w('r')}").insert(0, etree.Element(w("rPr"))),
+        # a line break inside a cell
+        lambda row: row.find(f".//{w('r')}").append(etree.Element(w("br"))),
+        # spaces ODF would collapse
+        lambda row: setattr(row.find(f".//{w('t')}"), "text", "二  级"),
+        # a cell aligned otherwise: another shape
+        lambda row: row.find(f".//{w('pPr')}").append(etree.Element(w("jc"), {w("val"): "right"})),
+    ],
+    ids=["run-properties", "line-break", "double-space", "other-shape"],
+)
+def test_one_row_that_is_not_plain_text_keeps_the_docx_parts(
+    sample_dict: dict[str, Any], change: Any
+) -> None:
+    rows = _rows(sample_dict, _in_row(17, change))
+    assert plain_rows(rows, rows[0]) is None
+
+
+class OdtPagingConverter(PagingConverter):
+    """A `PagingConverter` that also answers `to_odt`, with an ODT of no page tables."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.odt_calls = 0
+
+    def to_odt(self, docx: bytes) -> bytes:
+        self.odt_calls += 1
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as package:
+            package.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+            package.writestr(
+                "content.xml",
+                "<office:document-content xmlns:office="
+                "'urn:oasis:names:tc:opendocument:xmlns:office:1.0'/>",
+            )
+        return out.getvalue()
+
+
+def test_a_prototype_not_as_expected_keeps_the_docx_parts(sample_dict: dict[str, Any]) -> None:
+    converter = OdtPagingConverter()
+    rows = 1_000
+    pdf = convert_document(long_docx(sample_dict, rows), converter, pdf_a=False, rows=rows)
+    assert converter.odt_calls == 1
+    assert all(c.startswith(b"PK") and b"word/document.xml" in c for c in converter.calls)
+    planned = sum(c.count(b"pageBreakBefore") + 1 for c in map(_document_xml, converter.calls))
+    assert _pages(pdf) == planned
