@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 
 import msgspec
@@ -90,31 +89,23 @@ def _render(
     template = catalogue[attachment]
     properties = document_properties(request, attachment, template.title)
     docx = render_docx(template.read(), context, template.file, properties)
-    # 附件3's spreadsheet is written while LibreOffice converts (≈1 s for 3,000 rows).
-    with ThreadPoolExecutor(1, thread_name_prefix="xlsx") as side:
-        xlsx = None
-        if attachment == "supply_demand" and request.supply_demand is not None:
-            xlsx = side.submit(
-                supply_demand_xlsx,
-                request.supply_demand,
-                request.community.name,
-                request.year,
-                created=utcnow(),
-            )
-        pdf = convert_document(
-            docx, converter, pdf_a=request.pdf_a, rows=_longest_list(request, attachment)
+    pdf = convert_document(
+        docx, converter, pdf_a=request.pdf_a, rows=_longest_list(request, attachment)
+    )
+    facts = pdf_facts(pdf)
+    if request.pdf_a and facts.pdfa_part != 2:
+        raise DocgenError(
+            "conversion.pdf_a",
+            "转换结果不是 PDF/A-2b",
+            "The converter did not produce PDF/A-2b",
+            detail=f"pdfaid:part={facts.pdfa_part}",
         )
-        facts = pdf_facts(pdf)
-        if request.pdf_a and facts.pdfa_part != 2:
-            raise DocgenError(
-                "conversion.pdf_a",
-                "转换结果不是 PDF/A-2b",
-                "The converter did not produce PDF/A-2b",
-                detail=f"pdfaid:part={facts.pdfa_part}",
-            )
-        return Rendered(
-            attachment, template.stem, docx, pdf, facts, xlsx.result() if xlsx else None
+    xlsx = None
+    if attachment == "supply_demand" and request.supply_demand is not None:
+        xlsx = supply_demand_xlsx(
+            request.supply_demand, request.community.name, request.year, created=utcnow()
         )
+    return Rendered(attachment, template.stem, docx, pdf, facts, xlsx)
 
 
 def render_attachment(
