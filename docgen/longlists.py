@@ -63,9 +63,10 @@ log = logging.getLogger("docgen.longlists")
 #   small (12 parts for 3,000 rows: ≈25 s of CPU in all, against 167 s in one piece).
 SPLIT_MIN_ROWS = 300
 ROWS_PER_PART = 250
-# Middle parts written as ODT (docgen.listodt) cost LibreOffice ≈0.2 s each and ≈17 ms a page
-# here (docs/BENCHMARKS.md §3): fewer, longer ones.
-ROWS_PER_ODT_PART = 750
+# Middle parts written as ODT (docgen.listodt) cost LibreOffice ≈0.2 s each and ≈17 ms a page,
+# flat with length: few long ones. 3,000 rows in 2 middle parts took 4.3-4.7 s end to end
+# here, in 4 parts 5.2-5.6 s, in 8 parts 4.9-5.4 s (docs/BENCHMARKS.md §3).
+ROWS_PER_ODT_PART = 1500
 # Room kept free at the foot of each page: a row predicted a little short still fits.
 MARGIN_PT = 4.0
 # The fonts the templates write when a style names none (docxkit's house styles always do).
