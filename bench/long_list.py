@@ -6,7 +6,8 @@ The request is the sample with its 人才需求清单 (`supply_demand.talent_dem
 - render: docxtpl, as `docgen.pipeline` renders it;
 - plain: one conversion of that DOCX by unoserver called directly (the issue's ≈23 s);
 - split path: `docgen.pipeline.render_attachment` through a pool of K = cores, end to end
-  (render, page-aligned parts converted side by side, merge, page facts, the XLSX of 附件3):
+  (render, page-aligned parts converted side by side — the first and last from DOCX, those
+  between as ODT written from a prototype (docgen.listodt) — merge, page facts, the XLSX):
   above `docgen.longlists.SPLIT_MIN_ROWS` rows it takes the split path by itself. Run
   `ROUNDS` times; the fonts' metrics are read once per process before (as a worker does at its
   first long list) and reported apart. LibreOffice's CPU seconds (both instances) are printed
@@ -32,7 +33,7 @@ from bench.common import (
     stopping,
     timed,
 )
-from docgen.longlists import ROWS_PER_PART, SPLIT_MIN_ROWS, warm_up
+from docgen.longlists import ROWS_PER_ODT_PART, SPLIT_MIN_ROWS, warm_up
 from docgen.pipeline import render_attachment
 from docgen.schema import JobRequest
 
@@ -110,7 +111,7 @@ def run(bench: Bench) -> None:
             parts = pool.stats.conversions - conversions_before
             say(
                 f"split path, render_attachment (K={bench.cores}): {split_s:6.2f} s"
-                f"  {rendered.pages} pages  {parts} part(s)  (LibreOffice CPU {split_cpu:.1f} s)"
+                f"  {rendered.pages} pages  {parts} conversion(s)  (LibreOffice CPU {split_cpu:.1f} s)"
                 f"  [load {load_average()}]"
             )
             split.append(
@@ -120,7 +121,7 @@ def run(bench: Bench) -> None:
     verdict = "met" if best <= GOAL_S else f"missed by {best - GOAL_S:.1f} s ({best / GOAL_S:.1f}×)"
     say(
         f"ratio split / plain (best): {best / plain_s:.2f}; goal ≤ {GOAL_S:.0f} s: {verdict}"
-        f"  (split above {SPLIT_MIN_ROWS} rows, {ROWS_PER_PART} rows a part)"
+        f"  (split above {SPLIT_MIN_ROWS} rows; middle parts as ODT, ≈{ROWS_PER_ODT_PART} rows each)"
     )
     if bench.quick:
         say("(--quick: 1,000 rows; the goal is for 3,000)")
