@@ -76,6 +76,7 @@ class Bench:
             self.folder(name),
             self.settings.converter.fontconfig_file,
             timeout_s or self.settings.converter.timeout_s,
+            hidden=False,  # the peer as its users run it; docgen's pool opens documents hidden
         )
         try:
             process.wait_ready()
