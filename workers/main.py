@@ -52,6 +52,8 @@ log = logging.getLogger("docgen.worker")
 MAX_RETRIES = (
     5  # transient failures (S3, converter down) back off 1 s → 30 s, then the document fails
 )
+# The longest an idle render consumer sleeps between polls of Redis (a fetch is one EVALSHA).
+RENDER_POLL_MS = 50
 
 
 def _retries() -> int:
@@ -260,7 +262,12 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     )
     # Rendering threads (K + 1 by default); notifications on threads of their own, so that an
     # email never waits behind a conversion (nor a slow SMTP server behind a document).
-    worker = dramatiq.Worker(broker, queues={RENDER_QUEUE}, worker_threads=threads)
+    # An idle consumer polls Redis at growing intervals up to `worker_timeout` (dramatiq's
+    # default 1 s): a person's job after a quiet spell then waited up to a second to start.
+    # Capped at RENDER_POLL_MS for their queue; batches and notifications keep the default.
+    worker = dramatiq.Worker(
+        broker, queues={RENDER_QUEUE}, worker_threads=threads, worker_timeout=RENDER_POLL_MS
+    )
     # Batch documents on threads of their own: the pool's priority keeps them behind people.
     batch_worker = dramatiq.Worker(broker, queues={BATCH_QUEUE}, worker_threads=threads)
     notifier = dramatiq.Worker(broker, queues={NOTIFY_QUEUE}, worker_threads=2)
