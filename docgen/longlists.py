@@ -31,6 +31,7 @@ from typing import Protocol, runtime_checkable
 from pypdf import PdfReader
 
 from docgen.convert import Converter
+from docgen.errors import DocgenError
 from docgen.listlayout import ListDocument, read_list_document
 from docgen.listodt import OdtPrototype, plain_rows
 from docgen.listpacking import PartPlan, RowTooTall, group_between_ends, group_pages, pack_pages
@@ -178,7 +179,7 @@ def convert_in_parts(docx: bytes, converter: ParallelConverter, *, pdf_a: bool) 
         return None
     odt = isinstance(converter, OdtConverter)
     plans = plan_parts(layout, converter.parallelism, odt=odt)
-    if plans is None:
+    if plans is None or len(plans) < 2:
         return None
     with ThreadPoolExecutor(converter.parallelism, thread_name_prefix="longlist") as executor:
         try:
@@ -274,7 +275,12 @@ class _PartsConversion:
             log.info("longlist.odt_skipped reason=rows")
             return None
         offset = middle[0].rows[0]
-        written = OdtPrototype.read(prototype.result(), texts[begin - offset : end - offset])
+        try:
+            odt = prototype.result()
+        except DocgenError as exc:  # the parts can still go as DOCX
+            log.warning("longlist.odt_skipped reason=%s", exc.code)
+            return None
+        written = OdtPrototype.read(odt, texts[begin - offset : end - offset])
         if written is None:
             log.warning("longlist.odt_skipped reason=prototype")
             return None

@@ -351,12 +351,15 @@ def test_one_row_that_is_not_plain_text_keeps_the_docx_parts(
 class OdtPagingConverter(PagingConverter):
     """A `PagingConverter` that also answers `to_odt`, with an ODT of no page tables."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fails: bool = False) -> None:
         super().__init__()
         self.odt_calls = 0
+        self.fails = fails
 
     def to_odt(self, docx: bytes) -> bytes:
         self.odt_calls += 1
+        if self.fails:
+            raise DocgenError("conversion.failed", "PDF 转换失败", "PDF conversion failed")
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w") as package:
             package.writestr("mimetype", "application/vnd.oasis.opendocument.text")
@@ -368,8 +371,11 @@ class OdtPagingConverter(PagingConverter):
         return out.getvalue()
 
 
-def test_a_prototype_not_as_expected_keeps_the_docx_parts(sample_dict: dict[str, Any]) -> None:
-    converter = OdtPagingConverter()
+@pytest.mark.parametrize("fails", [False, True], ids=["unexpected-odt", "failed-conversion"])
+def test_a_prototype_not_as_expected_keeps_the_docx_parts(
+    sample_dict: dict[str, Any], fails: bool
+) -> None:
+    converter = OdtPagingConverter(fails=fails)
     rows = 1_000
     pdf = convert_document(long_docx(sample_dict, rows), converter, pdf_a=False, rows=rows)
     assert converter.odt_calls == 1
