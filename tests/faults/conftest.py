@@ -24,8 +24,9 @@ import httpx
 import pytest
 
 from docgen.devstack import start_redis, start_seaweedfs
+from docgen.heartbeat import HEARTBEAT_TTL_S
 from docgen.objectstore import S3Store
-from docgen.processes import ManagedProcess, free_port
+from docgen.processes import ManagedProcess, free_port, wait_until
 from docgen.settings import load_settings
 from docgen.storage import document_prefix, versions
 from tests.conftest import S3Server
@@ -173,6 +174,21 @@ def wait_for_busy_office(worker_pid: int, timeout_s: float = 120) -> int:
             return group
         time.sleep(0.02)  # polling interval: conversions of the test documents take seconds
     raise TimeoutError("no LibreOffice instance started converting")
+
+
+def pool_stats_reaching(redis_url: str, **least: int) -> dict[str, Any]:
+    """The pool counts once every count named in `least` has reached its value. Workers
+    publish them in heartbeats every 5 s (docgen.heartbeat): a job may finish before the beat
+    that counts its conversions."""
+    stats: dict[str, Any] = {}
+
+    def reached() -> bool:
+        stats.update(pool_stats(redis_url))
+        return all(stats.get(name, 0) >= value for name, value in least.items())
+
+    with contextlib.suppress(TimeoutError):
+        wait_until(reached, 3 * HEARTBEAT_TTL_S, "pool counts in the heartbeats")
+    return stats
 
 
 def pool_stats(redis_url: str) -> dict[str, Any]:
