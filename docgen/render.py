@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import re
+from collections.abc import MutableMapping
+from typing import Any
 
 import jinja2
 import msgspec
@@ -20,9 +23,29 @@ __all__ = ["CHART_WIDTH_CM", "render_docx"]
 CHART_WIDTH_CM = 14.0  # inside the 15.6 cm text block of A4 with official margins
 
 
-def _environment() -> jinja2.Environment:
-    # Autoescape: `&` and `<` in data would otherwise vanish or break the XML.
-    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+class _CompilingOnce(jinja2.Environment):
+    """Compiles each distinct source once. docxtpl hands `from_string` the template's XML at
+    every render, the same for every render of one template (the data is not in it), and
+    compiling it was a quarter of a short list's render here (≈10 ms of 39)."""
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 — one environment, kept for the process
+    def _compiled(self, source: str) -> jinja2.Template:
+        return super().from_string(source)
+
+    def from_string(
+        self,
+        source: str | jinja2.nodes.Template,
+        globals: MutableMapping[str, Any] | None = None,  # Jinja's parameter name
+        template_class: type[jinja2.Template] | None = None,
+    ) -> jinja2.Template:
+        if isinstance(source, str) and globals is None and template_class is None:
+            return self._compiled(source)
+        return super().from_string(source, globals, template_class)
+
+
+# Autoescape: `&` and `<` in data would otherwise vanish or break the XML. Rendering with one
+# environment from several threads is safe: Jinja's compiled templates keep no render state.
+_ENVIRONMENT = _CompilingOnce(autoescape=True, undefined=jinja2.StrictUndefined)
 
 
 def render_docx(
@@ -46,7 +69,7 @@ def render_docx(
                 for name, chart in charts.items()
             }
         try:
-            doc.render(data, _environment(), autoescape=True)
+            doc.render(data, _ENVIRONMENT, autoescape=True)
         except (jinja2.TemplateSyntaxError, jinja2.UndefinedError):
             raise
         except _TEMPLATE_RUNTIME_ERRORS as exc:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from typing import Any
 
+import msgspec
 import pytest
 from docx import Document
 from docxtpl import DocxTemplate
@@ -14,7 +16,7 @@ from docxtpl import DocxTemplate
 from doc_templates import TEMPLATES_DIR
 from doc_templates.build import build_all
 from docgen.context import CONTEXT_TYPES, amount_text, build_context, chinese_date, percentages
-from docgen.render import _environment, render_docx
+from docgen.render import _ENVIRONMENT, render_docx
 from docgen.schema import ATTACHMENT_IDS, JobRequest
 from docgen.templates import load_catalogue
 from tests.values import expected_values
@@ -51,9 +53,7 @@ def test_the_catalogue_refuses_a_template_that_differs_from_its_manifest(tmp_pat
 @pytest.mark.parametrize("attachment", ATTACHMENT_IDS)
 def test_a_template_uses_only_what_its_context_struct_provides(attachment: str) -> None:
     template = load_catalogue(TEMPLATES_DIR)[attachment]  # type: ignore[index]
-    used = DocxTemplate(io.BytesIO(template.read())).get_undeclared_template_variables(
-        _environment()
-    )
+    used = DocxTemplate(io.BytesIO(template.read())).get_undeclared_template_variables(_ENVIRONMENT)
     provided = set(CONTEXT_TYPES[attachment].__struct_fields__)  # type: ignore[index]
     assert used, "the template reads no data at all"
     assert used <= provided, f"not in the context: {sorted(used - provided)}"
@@ -195,3 +195,25 @@ def test_an_empty_optional_value_is_a_blank_cell_never_none(sample_dict: dict[st
     )
     assert "None" not in text and "null" not in text
     assert sample_dict["community"]["members"][0]["name"] in text
+
+
+def test_a_template_is_compiled_once_and_each_render_gets_its_own_data(
+    sample_request: JobRequest,
+) -> None:
+    """docxtpl compiles the template's XML at every render; the environment keeps the compiled
+    template (docgen.render._CompilingOnce), never the data."""
+    template = load_catalogue(TEMPLATES_DIR)["annual_report"]
+    first = build_context(sample_request, "annual_report")
+    second = msgspec.structs.replace(first, problems=["另一个共同体的问题"])
+    render_docx(template.read(), first, template.file)  # compiled here, if not before
+    compiled = _ENVIRONMENT._compiled.cache_info()
+    one = render_docx(template.read(), first, template.file)
+    other = render_docx(template.read(), second, template.file)
+    after = _ENVIRONMENT._compiled.cache_info()
+    assert after.misses == compiled.misses and after.hits > compiled.hits
+    assert "另一个共同体的问题" in _body(other) and "另一个共同体的问题" not in _body(one)
+
+
+def _body(docx: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(docx)) as package:
+        return package.read("word/document.xml").decode()
