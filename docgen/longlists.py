@@ -20,7 +20,6 @@ already retried it once on another instance after a hang or a crash).
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import time
@@ -28,14 +27,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from typing import Protocol, runtime_checkable
 
-from pypdf import PdfReader
-
 from docgen.convert import Converter
 from docgen.errors import DocgenError
 from docgen.listlayout import ListDocument, read_list_document
 from docgen.listodt import OdtPrototype, plain_rows
 from docgen.listpacking import PartPlan, RowTooTall, group_between_ends, group_pages, pack_pages
 from docgen.listparts import BREAK_HEIGHT_PT, data_rows, part_docx
+from docgen.pdfinfo import count_pages
 from docgen.pdfmerge import merge_pdfs
 from docgen.typesetting import Typesetter
 
@@ -241,11 +239,11 @@ class _PartsConversion:
         # Each part but the last must have its planned pages: a row predicted too short
         # pushes one onto an extra page. An ODT part that does is tried once more as DOCX.
         for number, plan in enumerate(plans[:-1]):
-            pages = _pages(pdfs[number])
+            pages = count_pages(pdfs[number])
             if pages != len(plan.pages) and odt_parts and number > 0:
                 log.warning("longlist.odt_repaged part=%d", number + 1)
                 pdfs[number] = self.converter.to_pdf(self._docx(plan), pdf_a=self.pdf_a)
-                pages = _pages(pdfs[number])
+                pages = count_pages(pdfs[number])
             if pages != len(plan.pages):
                 log.warning(
                     "longlist.fallback part=%d planned_pages=%d pages=%d",
@@ -272,6 +270,7 @@ class _PartsConversion:
         begin, end = sample.rows
         texts = plain_rows(rows[middle[0].rows[0] : middle[-1].rows[1]], rows[begin])
         if texts is None:
+            prototype.cancel()  # if it has not started: the instance is free for a part
             log.info("longlist.odt_skipped reason=rows")
             return None
         offset = middle[0].rows[0]
@@ -290,7 +289,3 @@ class _PartsConversion:
             )
             for plan in middle
         ]
-
-
-def _pages(pdf: bytes) -> int:
-    return len(PdfReader(io.BytesIO(pdf)).pages)

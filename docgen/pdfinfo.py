@@ -13,7 +13,7 @@ import msgspec
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject, StreamObject
 
-__all__ = ["PdfFacts", "pdf_facts"]
+__all__ = ["PdfFacts", "count_pages", "pdf_facts"]
 
 _PDFA_PART = re.compile(rb"pdfaid:part(?:>|=\")\s*(\d)")
 _SUBSET_TAG = re.compile(r"^[A-Z]{6}\+")
@@ -40,6 +40,10 @@ def _fonts(reader: PdfReader) -> list[str]:
             if isinstance(font, DictionaryObject) and "/BaseFont" in font:
                 names.add(_SUBSET_TAG.sub("", str(font["/BaseFont"]).lstrip("/")))
     return sorted(names)
+
+
+def count_pages(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
 def pdf_facts(pdf: bytes) -> PdfFacts:

@@ -6,12 +6,10 @@ Actors and the embedded `docgen render` call these; they hold no framework code.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 from importlib import metadata
 
 import msgspec
-from pypdf import PdfReader
 
 from docgen.batches import BatchStore
 from docgen.context import Context, build_context, document_properties
@@ -33,7 +31,7 @@ from docgen.storage import (
 )
 from docgen.templates import TemplateCatalogue
 
-__all__ = ["Rendered", "Workshop", "count_pages", "produce_document", "render_attachment"]
+__all__ = ["Rendered", "Workshop", "produce_document", "render_attachment"]
 
 log = logging.getLogger("docgen.pipeline")
 
@@ -60,10 +58,6 @@ class Workshop(msgspec.Struct, frozen=True):
     catalogue: TemplateCatalogue
     counter: VersionCounter
     batches: BatchStore | None = None  # to see a batch's cancellation
-
-
-def count_pages(pdf: bytes) -> int:
-    return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
 def _longest_list(request: JobRequest, attachment: AttachmentId) -> int:
