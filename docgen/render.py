@@ -17,6 +17,7 @@ from docxtpl import DocxTemplate, InlineImage
 from docgen.charts import draw_chart
 from docgen.context import Context, DocumentProperties
 from docgen.errors import DocgenError
+from docgen.templatestyles import without_unused_styles
 
 __all__ = ["CHART_WIDTH_CM", "render_docx"]
 
@@ -60,7 +61,8 @@ def render_docx(
     `properties` become the DOCX's core properties, which LibreOffice carries into the PDF.
     """
     try:
-        doc = DocxTemplate(io.BytesIO(template))
+        # Only the styles in use: LibreOffice imports every style at each conversion.
+        doc = DocxTemplate(io.BytesIO(without_unused_styles(template)))
         data = msgspec.to_builtins(context)
         charts = getattr(context, "charts", None)
         if charts:
