@@ -31,7 +31,7 @@ import msgspec
 from docgen.convert import Converter, UnoserverConverter, UnoserverProcess
 from docgen.errors import DocgenError
 
-__all__ = ["ConverterPool", "PoolSettings", "PoolStats", "group_rss_mb"]
+__all__ = ["ConverterPool", "PoolSettings", "PoolStats", "group_members", "group_rss_mb"]
 
 log = logging.getLogger("docgen.pool")
 
@@ -68,20 +68,36 @@ class PoolStats(msgspec.Struct):
 
 def group_rss_mb(pgid: int) -> float:
     """Resident memory of every process in a process group (LibreOffice runs several)."""
+    return (_rss_kb(group_members(pgid), pgid) or 0) / 1024
+
+
+def group_members(pgid: int) -> list[int]:
+    """The processes of a process group: a walk over /proc (1.5 ms with 84 processes here)."""
+    return [int(e) for e in os.listdir("/proc") if e.isdigit() and _group_of(int(e)) == pgid]
+
+
+def _group_of(pid: int) -> int | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        # Field 5 is the process group; the command name (field 2) may hold spaces.
+        return int(stat[stat.rindex(")") + 2 :].split()[2])
+    return None
+
+
+def _rss_kb(pids: list[int], pgid: int) -> int | None:
+    """The summed VmRSS of `pids`; None when one of them has gone or left the group."""
     total_kb = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            # Field 5 is the process group; the command name (field 2) may hold spaces.
-            fields = stat[stat.rindex(")") + 2 :].split()
-            if int(fields[2]) != pgid:
-                continue
-            for line in Path(f"/proc/{entry}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-    return total_kb / 1024
+    for pid in pids:
+        if _group_of(pid) != pgid:
+            return None
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total_kb += int(line.split()[1])
+    return total_kb
 
 
 class _Stopped(RuntimeError):
@@ -99,10 +115,24 @@ class _Instance:
         self.process = process
         self.workdir = workdir
         self.conversions = 0
+        self._members: list[int] = []
 
     @property
     def address(self) -> str:
         return self.process.address
+
+    def rss_mb(self) -> float:
+        """Resident memory of this instance's processes, read after every conversion. They are
+        looked for in /proc when one found before has gone, and at every 20th reading in case
+        one was added; in between only their own files are read (0.1 ms instead of 1.5)."""
+        pgid = self.process.process.pid
+        if self.conversions % 20 == 0:
+            self._members = []
+        total_kb = _rss_kb(self._members, pgid) if self._members else None
+        if total_kb is None:
+            self._members = group_members(pgid)
+            total_kb = _rss_kb(self._members, pgid) or 0
+        return total_kb / 1024
 
     def stop(self) -> None:
         self.process.stop()
@@ -365,7 +395,7 @@ class ConverterPool(Converter):
     def _give_back(self, instance: _Instance) -> None:
         instance.conversions += 1
         worn = instance.conversions >= self.settings.max_conversions
-        heavy = group_rss_mb(instance.process.process.pid) > self.settings.max_memory_mb
+        heavy = instance.rss_mb() > self.settings.max_memory_mb
         if worn or heavy:
             self._replace_in_background(instance, "recycle")
         else:
