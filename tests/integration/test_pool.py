@@ -32,6 +32,11 @@ def table_docx(rows: int) -> bytes:
     return out.getvalue()
 
 
+# Rows that keep one LibreOffice busy for seconds, not fractions of one: 200 rows converted in
+# 0.37 s on a faster host (4 Dec 2026), before the test could kill or stop the instance.
+LONG = 1000
+
+
 def group_cpu_s(pgid: int) -> float:
     ticks = 0
     for entry in os.listdir("/proc"):
@@ -91,7 +96,7 @@ def busy_converting(pool: ConverterPool) -> int:
 def test_a_killed_instance_is_replaced_and_the_document_still_converts(
     pool: ConverterPool,
 ) -> None:
-    future = convert_in_background(pool, table_docx(200))
+    future = convert_in_background(pool, table_docx(LONG))
     victim = busy_converting(pool)
     os.killpg(victim, signal.SIGKILL)
     assert future.result(timeout=120).startswith(b"%PDF")
@@ -103,7 +108,7 @@ def test_a_killed_instance_is_replaced_and_the_document_still_converts(
 def test_a_hung_instance_times_out_is_replaced_and_the_pool_keeps_serving(
     pool: ConverterPool,
 ) -> None:
-    future = convert_in_background(pool, table_docx(200))
+    future = convert_in_background(pool, table_docx(LONG))
     victim = busy_converting(pool)
     os.killpg(victim, signal.SIGSTOP)  # a hang: the process is there and answers nothing
     try:
@@ -124,6 +129,18 @@ def test_an_instance_is_recycled_after_its_conversions(tmp_path: Path) -> None:
             assert pool.to_pdf(table_docx(3)).startswith(b"%PDF")
         assert pool.to_pdf(table_docx(3)).startswith(b"%PDF")  # on the fresh instance
         assert pool.stats.recycles == 1
+        assert pool.instance_pids() != first
+    finally:
+        pool.stop()
+
+
+def test_an_instance_past_its_memory_limit_is_recycled(tmp_path: Path) -> None:
+    pool = make_pool(tmp_path, size=1, max_memory_mb=1)  # every LibreOffice is heavier
+    try:
+        first = pool.instance_pids()
+        assert pool.to_pdf(table_docx(3)).startswith(b"%PDF")
+        assert pool.to_pdf(table_docx(3)).startswith(b"%PDF")  # on the fresh instance
+        assert pool.stats.recycles >= 1
         assert pool.instance_pids() != first
     finally:
         pool.stop()
