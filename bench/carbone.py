@@ -16,8 +16,13 @@ them); docgen with `docgen.render` + a pool of K, from K and from K + 1 caller t
 worker's `DOCGEN_RENDER_THREADS`: with K + 1, one document renders while K convert). Both get
 the project's fontconfig file (the same fonts), a private TMPDIR and HOME. Warm-ups are not
 counted. Four rounds of ten documents per side, interleaved (Carbone, docgen K, docgen K+1, then
-the reverse order), so that a drift in the machine's load falls on all three; medians of the
+the reverse order), so that a drift in the machine's load falls on all of them; medians of the
 rounds. Goal (issue 6): docgen's docs/s ≥ Carbone's at both K.
+
+docgen.render removes the styles a template does not use before docxtpl and LibreOffice see it
+(docgen/templatestyles.py); Carbone converts the template's styles as they are. A fourth side,
+for reference and not for the goal, gives Carbone the template with those styles removed
+beforehand ("Carbone*"): it shows how much of docgen's lead that step alone explains.
 
 Carbone is installed with npm into bench/.carbone/ (git-ignored), pinned; without Node.js the
 benchmark is skipped with a message.
