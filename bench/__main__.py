@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -81,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(name)
             say(f"   ({time.monotonic() - begun:.0f} s, load after {load_average()})")
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP"):  # the servers' logs, for a timeline of one job
+            say(f"kept {workdir} (BENCH_KEEP)")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     bench.results["seconds"] = time.monotonic() - started
     bench.results["failed"] = failed
     out = args.json or ROOT / "out" / "bench" / f"{dt.datetime.now():%Y%m%d-%H%M%S}.json"

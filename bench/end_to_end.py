@@ -150,7 +150,7 @@ def run(bench: Bench) -> None:
                 "DOCGEN_LINK_SECRET": secrets.token_hex(32),
                 "DOCGEN_CONVERTER_POOL_SIZE": str(size),
                 "DOCGEN_RENDER_THREADS": str(arm.render_threads),
-                "DOCGEN_LOG_LEVEL": "WARNING",
+                "DOCGEN_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
                 "DOCGEN_API_KEYS": KEYS,
             }
             command = [sys.executable, "-m", "commands.main"]
