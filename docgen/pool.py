@@ -68,7 +68,8 @@ class PoolStats(msgspec.Struct):
 
 def group_rss_mb(pgid: int) -> float:
     """Resident memory of every process in a process group (LibreOffice runs several)."""
-    return (_rss_kb(group_members(pgid), pgid) or 0) / 1024
+    found = (_member_rss_kb(pid, pgid) for pid in group_members(pgid))
+    return sum(kb for kb in found if kb is not None) / 1024
 
 
 def group_members(pgid: int) -> list[int]:
@@ -84,20 +85,18 @@ def _group_of(pid: int) -> int | None:
     return None
 
 
-def _rss_kb(pids: list[int], pgid: int) -> int | None:
-    """The summed VmRSS of `pids`; None when one of them has gone or left the group."""
-    total_kb = 0
-    for pid in pids:
-        if _group_of(pid) != pgid:
-            return None
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total_kb += int(line.split()[1])
-    return total_kb
+def _member_rss_kb(pid: int, pgid: int) -> int | None:
+    """VmRSS of `pid`; None when it has gone or left the group."""
+    if _group_of(pid) != pgid:
+        return None
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0  # a zombie has no VmRSS line
 
 
 class _Stopped(RuntimeError):
@@ -128,11 +127,11 @@ class _Instance:
         pgid = self.process.process.pid
         if self.conversions % 20 == 0:
             self._members = []
-        total_kb = _rss_kb(self._members, pgid) if self._members else None
-        if total_kb is None:
+        readings = [_member_rss_kb(pid, pgid) for pid in self._members]
+        if not readings or None in readings:
             self._members = group_members(pgid)
-            total_kb = _rss_kb(self._members, pgid) or 0
-        return total_kb / 1024
+            readings = [_member_rss_kb(pid, pgid) for pid in self._members]
+        return sum(kb or 0 for kb in readings) / 1024
 
     def stop(self) -> None:
         self.process.stop()

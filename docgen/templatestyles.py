@@ -57,7 +57,7 @@ def without_unused_styles(docx: bytes) -> bytes:
         }
         if "word/styles.xml" not in sheets:
             return docx
-        used = set()
+        used: set[str] = set()
         for info, data in entries:
             if info.filename.endswith(".xml") and info.filename not in _SHEETS:
                 used |= _named_styles(data)
