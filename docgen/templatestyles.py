@@ -23,17 +23,15 @@ from typing import Any
 
 from lxml import etree
 
+from docgen.listlayout import w
+
 __all__ = ["without_unused_styles"]
 
-_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_STYLE, _STYLE_ID = f"{{{_W}}}style", f"{{{_W}}}styleId"
-_VAL, _DEFAULT = f"{{{_W}}}val", f"{{{_W}}}default"
+_STYLE, _STYLE_ID, _VAL, _DEFAULT = w("style"), w("styleId"), w("val"), w("default")
 # Where a part names a style by its id.
-_REFERENCES = frozenset(
-    f"{{{_W}}}{tag}" for tag in ("pStyle", "rStyle", "tblStyle", "numStyleLink", "styleLink")
-)
+_REFERENCES = frozenset(w(t) for t in ("pStyle", "rStyle", "tblStyle", "numStyleLink", "styleLink"))
 # How one style names another.
-_CHAINS = tuple(f"{{{_W}}}{tag}" for tag in ("basedOn", "next", "link"))
+_CHAINS = tuple(w(tag) for tag in ("basedOn", "next", "link"))
 # Word 2010 reads the second; both hold the same styles.
 _SHEETS = ("word/styles.xml", "word/stylesWithEffects.xml")
 # Our own files, but a template is still not trusted to name entities or other files.
