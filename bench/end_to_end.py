@@ -4,7 +4,7 @@ Real processes in a temp folder: Redis, SeaweedFS (with identities), one worker 
 K = cores instances, the API. Each run POSTs the sample with another 理事长 name (which every
 attachment shows), so that all five documents are rendered and converted again instead of
 reused; a run whose documents come back `reused` is an error. The clock runs from the POST to
-the first poll (every 20 ms) that finds the job finished.
+the answer that shows the job finished (`GET …?wait=`: answered as each document changes).
 
 Bound (issue 6): max(longest raw conversion, sum of raw conversions / K), the raw times measured
 on the same five DOCX with unoserver called directly, between the runs (`BoundProbe`). Goal: p50 and
@@ -248,7 +248,10 @@ def _one_job(client: httpx.Client, body: dict[str, Any]) -> tuple[float, float]:
     location = response.headers["location"]
     deadline = started + 300
     while time.perf_counter() < deadline:
-        job: dict[str, Any] = client.get(location).json()
+        # Answered when a document changes (the worker's announcement), as a client should
+        # follow a job: polling every 20 ms cost the API and this process ≈0.25 s of CPU per
+        # job, taken from the two cores the job runs on (docs/BENCHMARKS.md §4).
+        job: dict[str, Any] = client.get(location, params={"wait": 10}).json()
         if job["status"] in ("succeeded", "partial", "failed"):
             seconds = time.perf_counter() - started
             if job["status"] != "succeeded":
@@ -256,5 +259,4 @@ def _one_job(client: httpx.Client, body: dict[str, Any]) -> tuple[float, float]:
             if any(d["reused"] for d in job["documents"]):
                 raise RuntimeError(f"job {job['id']} reused documents: nothing was rendered")
             return seconds, post_s
-        time.sleep(0.02)  # polling interval
     raise TimeoutError(f"job {location} not finished after 300 s")

@@ -16,6 +16,7 @@ import msgspec
 
 from docgen.errors import DocgenError, FieldProblem
 from docgen.indicators import Indicators
+from docgen.jobevents import events_channel
 from docgen.schema import AttachmentId
 
 __all__ = [
@@ -320,10 +321,16 @@ class RedisJobStore:
             return [_decode_record(raw) for raw in pipe.execute()]
 
     def put_document(self, job_id: str, document: DocumentRecord) -> None:
+        self._write_and_announce(job_id, f"doc:{document.attachment}", _encoder.encode(document))
+
+    def _write_and_announce(self, job_id: str, field: str, value: bytes) -> None:
+        """Write one field of the job and tell the waiting requests (docgen.jobevents), in one
+        transaction: a request woken by the announcement finds the change."""
         with redis_errors():
-            self._redis.hset(  # type: ignore[attr-defined]
-                self._key(job_id), f"doc:{document.attachment}", _encoder.encode(document)
-            )
+            pipe = self._redis.pipeline()  # type: ignore[attr-defined]
+            pipe.hset(self._key(job_id), field, value)
+            pipe.publish(events_channel(self._prefix), job_id)
+            pipe.execute()
 
     def ping(self) -> None:
         with redis_errors():
@@ -345,8 +352,7 @@ class RedisJobStore:
         return Delivery(bundle, notes)
 
     def put_bundle(self, job_id: str, bundle: BundleRecord) -> None:
-        with redis_errors():
-            self._redis.hset(self._key(job_id), "bundle", _encoder.encode(bundle))  # type: ignore[attr-defined]
+        self._write_and_announce(job_id, "bundle", _encoder.encode(bundle))
 
     def tenants(self) -> list[str]:
         """Every tenant that has made a job (from the per-tenant job indexes)."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +28,16 @@ from docgen.errors import DocgenError, FieldProblem, RequestInvalid
 from docgen.glyphs import FontCoverage, GlyphCoverage
 from docgen.idempotency import MAX_KEY_LENGTH, Claim, IdempotencyStore
 from docgen.indicators import Indicators
-from docgen.jobs import Delivery, DocumentRecord, JobRecord, JobStatus, JobStore, utcnow
+from docgen.jobevents import RECHECK_S, JobEvents
+from docgen.jobs import (
+    Delivery,
+    DocumentRecord,
+    JobRecord,
+    JobStatus,
+    JobStore,
+    job_status,
+    utcnow,
+)
 from docgen.keys import Caller, KeyRing
 from docgen.limits import LimitStore, TenantLimits, admit_job
 from docgen.listing import JobQuery, list_jobs
@@ -59,6 +70,11 @@ __all__ = ["Services", "create_app"]
 
 log = logging.getLogger("docgen.api")
 
+MAX_WAIT_S = (
+    30  # `GET /v1/jobs/{id}?wait=`: below the 60 s after which proxies often drop a quiet request
+)
+FINISHED: frozenset[JobStatus] = frozenset({"succeeded", "partial", "failed"})
+
 
 class Services(msgspec.Struct, frozen=True):
     """What the API talks to, behind Protocols: real adapters, or fakes in unit tests."""
@@ -79,6 +95,8 @@ class Services(msgspec.Struct, frozen=True):
     versions: VersionCounter  # erasing a community resets its numbering
     # attachment → what people call it (附件5 行业产教融合共同体申报书), for the download page
     titles: dict[str, str] = {}
+    # announcements of jobs' changes, for `GET /v1/jobs/{id}?wait=` (none: waits only time out)
+    job_events: JobEvents = msgspec.field(default_factory=lambda: JobEvents(None))
 
 
 class ValidationAnswer(msgspec.Struct, frozen=True):
@@ -190,6 +208,7 @@ def real_services(settings: Settings) -> Services:
             workers=lambda: live_workers(client),
         ),
         versions=RedisVersionCounter(client),
+        job_events=JobEvents(settings.redis_url),
     )
 
 
@@ -404,13 +423,46 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         found = await anyio.to_thread.run_sync(services.jobs.get, job_id)
         return found if found is not None and caller.may_see(found[0].tenant) else None
 
+    async def after_change(
+        caller: Caller, job_id: str, found: tuple[JobRecord, list[DocumentRecord]], wait_s: float
+    ) -> tuple[JobRecord, list[DocumentRecord]] | None:
+        """The job once a document's status differs from `found`'s, or after `wait_s`."""
+        if job_status(found[1]) in FINISHED or services.job_events.full:
+            return found
+        seen = [d.status for d in found[1]]
+        current: tuple[JobRecord, list[DocumentRecord]] | None = found
+        deadline = time.monotonic() + wait_s
+        while (left := deadline - time.monotonic()) > 0:
+            # Woken by the worker's announcement; without one (lost while Redis reconnects),
+            # the job is read again after RECHECK_S all the same.
+            await services.job_events.wait(job_id, min(left, RECHECK_S))
+            current = await visible_job(caller, job_id)
+            if current is None or [d.status for d in current[1]] != seen:
+                break
+        return current
+
     @get(
         "/v1/jobs/{job_id:str}",
         summary="A job's status and its documents",
         responses={200: _JOB, 404: _problem_spec("No such job (`job.not_found`)")},
     )
-    async def get_job(job_id: FromPath[str], caller: CallerDep) -> Response[bytes]:
+    async def get_job(
+        job_id: FromPath[str],
+        caller: CallerDep,
+        wait: Annotated[
+            float,
+            QueryParameter(
+                ge=0,
+                le=MAX_WAIT_S,
+                description="Seconds to wait for the job to change (a document starts or "
+                "finishes) before answering; 0 answers at once. A finished job is answered at "
+                "once.",
+            ),
+        ] = 0,
+    ) -> Response[bytes]:
         found = await visible_job(caller, job_id)
+        if found is not None and wait > 0:
+            found = await after_change(caller, job_id, found, wait)
         if found is None:
             return job_not_found(job_id)
         delivery = await anyio.to_thread.run_sync(services.jobs.get_delivery, job_id)
@@ -546,6 +598,15 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         # submitter's request.
         await anyio.to_thread.run_sync(lambda: services.glyphs.available)
 
+    listening: list[asyncio.Task[None]] = []
+
+    async def listen_for_job_events() -> None:
+        listening.append(asyncio.create_task(services.job_events.listen()))
+
+    async def stop_listening() -> None:
+        for task in listening:
+            task.cancel()
+
     http_metrics = HttpMetrics()  # this process's requests; one per app, not global
     app = Litestar(
         route_handlers=[
@@ -562,7 +623,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             *batch_routes(settings, services),
             metrics_route(services.metrics, http_metrics),
         ],
-        on_startup=[load_fonts],
+        on_startup=[load_fonts, listen_for_job_events],
+        on_shutdown=[stop_listening],
         # Timing first: it sees the answers of authentication too.
         middleware=[RequestTiming(http_metrics), auth_middleware(KeyRing(settings.api_keys))],
         dependencies={"caller": caller_dependency},

@@ -6,7 +6,7 @@ import logging
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 
 from docgen.errors import DocgenError, FieldProblem, RequestInvalid
 from docgen.limits import TenantLimits
@@ -128,9 +128,24 @@ def on_http_exception(_: Request, exc: HTTPException) -> Response[bytes]:
     return problem(
         status,
         title,
-        [FieldProblem("", code, title.split(" / ")[0], title.split(" / ")[-1])],
+        _parameter_problems(exc, code)
+        or [FieldProblem("", code, title.split(" / ")[0], title.split(" / ")[-1])],
         headers=exc.headers,
     )
+
+
+def _parameter_problems(exc: HTTPException, code: str) -> list[FieldProblem]:
+    """Litestar's own check of a query or path parameter (`?limit=0`) names the parameter in
+    `extra`: the answer names it too, as the body's checks name their fields."""
+    if not isinstance(exc, ValidationException) or not isinstance(exc.extra, list):
+        return []
+    found = []
+    for item in exc.extra:
+        if isinstance(item, dict) and item.get("key"):
+            key, why = str(item["key"]), item.get("message")
+            english = f"Invalid value for {key}" + (f": {why}" if why else "")
+            found.append(FieldProblem(key, code, f"参数 {key} 的值无效", english))
+    return found
 
 
 def _unavailable(exc: Exception) -> DocgenError:

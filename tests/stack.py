@@ -149,11 +149,16 @@ def office_groups(worker_pid: int) -> list[int]:
 def wait_for_job(
     location: str, timeout_s: float = 120, headers: dict[str, str] = CLIENT
 ) -> dict[str, Any]:
-    """Poll a job until it finishes; its body then."""
+    """Follow a job until it finishes; its body then.
+
+    Each request waits on the server until a document changes (`?wait=`), as a client should:
+    no polling interval here.
+    """
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = httpx.get(location, headers=headers, timeout=5).json()
+    while (left := deadline - time.monotonic()) > 0:
+        job: dict[str, Any] = httpx.get(
+            location, params={"wait": min(left, 10)}, headers=headers, timeout=20
+        ).json()
         if job["status"] in FINISHED:
             return job
-        time.sleep(0.5)  # polling interval, not a wait for a result
     raise TimeoutError(f"job {location} still {job['status']} after {timeout_s} s")
