@@ -169,6 +169,8 @@ def test_the_forecast_has_a_chart_for_each_structure(documents: dict[str, Render
     listing = _pdf_tool("pdfimages", documents["talent_forecast"].pdf, "-list").splitlines()
     images = [line for line in listing[2:] if line.split()[2] == "image"]
     assert len(images) == 3
+    # Opaque pictures: no soft mask for LibreOffice to make and the reader to blend.
+    assert [line for line in listing[2:] if line.split()[2] == "smask"] == []
 
 
 def test_the_pdf_names_its_community_attachment_and_signer(
