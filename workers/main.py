@@ -54,11 +54,30 @@ MAX_RETRIES = (
 )
 # The longest an idle render consumer sleeps between polls of Redis (a fetch is one EVALSHA).
 RENDER_POLL_MS = 50
+# The same for the render queue's delay queue, which holds only retries (1 s backoff and more):
+# dramatiq's default, so that an idle worker does not poll it 20 times a second as well.
+DELAY_POLL_MS = 1_000
 
 
 def _retries() -> int:
     message = CurrentMessage.get_current_message()
     return int(message.options.get("retries", 0)) if message else 0
+
+
+class RenderWorker(dramatiq.Worker):
+    """A dramatiq worker whose delay-queue consumers poll at DELAY_POLL_MS, whatever the
+    `worker_timeout` its queue's consumer polls at (dramatiq gives both the same one)."""
+
+    def _add_consumer(self, queue_name: str, *, delay: bool = False) -> None:
+        if not delay:
+            super()._add_consumer(queue_name)
+            return
+        # The consumer thread takes the timeout when it is made, inside this call.
+        own, self.worker_timeout = self.worker_timeout, max(self.worker_timeout, DELAY_POLL_MS)
+        try:
+            super()._add_consumer(queue_name, delay=True)
+        finally:
+            self.worker_timeout = own
 
 
 def register_actors(
@@ -265,7 +284,7 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     # An idle consumer polls Redis at growing intervals up to `worker_timeout` (dramatiq's
     # default 1 s): a person's job after a quiet spell then waited up to a second to start.
     # Capped at RENDER_POLL_MS for their queue; batches and notifications keep the default.
-    worker = dramatiq.Worker(
+    worker = RenderWorker(
         broker, queues={RENDER_QUEUE}, worker_threads=threads, worker_timeout=RENDER_POLL_MS
     )
     # Batch documents on threads of their own: the pool's priority keeps them behind people.
