@@ -56,8 +56,12 @@ class UnoserverConverter:
         self.timeout_s = timeout_s
 
     def to_pdf(self, docx: bytes, *, pdf_a: bool = False) -> bytes:
-        # LibreOffice's PDF export: SelectPdfVersion 2 = PDF/A-2b (1 would be PDF/A-1b).
-        options = ["SelectPdfVersion=2"] if pdf_a else []
+        # Lossless pictures: our only pictures are 附件2's charts, line art that JPEG would blur.
+        # LibreOffice's default encodes each picture as JPEG too and keeps the smaller; for the
+        # charts that was always Flate, so this gives the same PDF ≈30 ms sooner (BENCHMARKS §4).
+        options = ["UseLosslessCompression=true"]
+        if pdf_a:
+            options.append("SelectPdfVersion=2")  # PDF/A-2b (1 would be PDF/A-1b)
         return self._convert(docx, "pdf", options, b"%PDF", "PDF")
 
     def to_odt(self, docx: bytes) -> bytes:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
+import tempfile
 from typing import Any
 
 import pytest
+from docx import Document
+from docx.shared import Cm
+from PIL import Image
 
 from doc_templates import TEMPLATES_DIR
 from docgen.errors import DocgenError
@@ -37,3 +43,33 @@ def test_a_file_that_is_not_a_document_fails_with_a_reason(unoserver: Any) -> No
     assert failed.value.code.startswith("conversion.")
     # The converter is still fine afterwards.
     assert unoserver.converter.to_pdf((TEMPLATES_DIR.parent / "docgen" / "probe.docx").read_bytes())
+
+
+def _photo_docx() -> bytes:
+    """A .docx with a noisy, photo-like picture: one LibreOffice would export as JPEG by default."""
+    size = (600, 400)
+    channels = (
+        Image.radial_gradient("L").resize(size),
+        Image.linear_gradient("L").resize(size),
+        Image.effect_noise(size, 40),
+    )
+    picture = io.BytesIO()
+    Image.merge("RGB", channels).save(picture, "png")
+    doc = Document()
+    doc.add_picture(io.BytesIO(picture.getvalue()), width=Cm(12))
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def test_pictures_are_exported_losslessly(unoserver: Any) -> None:
+    pdf = unoserver.converter.to_pdf(_photo_docx())
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
+        file.write(pdf)
+        file.flush()
+        listing = subprocess.run(
+            ["pdfimages", "-list", file.name], capture_output=True, check=True, text=True
+        ).stdout.splitlines()
+    # Columns: page num type width height color comp bpc enc …; enc is "image" for Flate.
+    encodings = [(line.split()[3], line.split()[8]) for line in listing[2:]]
+    assert encodings == [("600", "image")]

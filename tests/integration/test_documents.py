@@ -169,6 +169,8 @@ def test_the_forecast_has_a_chart_for_each_structure(documents: dict[str, Render
     listing = _pdf_tool("pdfimages", documents["talent_forecast"].pdf, "-list").splitlines()
     images = [line for line in listing[2:] if line.split()[2] == "image"]
     assert len(images) == 3
+    # Full resolution (15 cm at 200 dpi) and lossless (enc "image" is Flate, not "jpeg").
+    assert {(line.split()[3], line.split()[8]) for line in images} == {("1180", "image")}
     # Opaque pictures: no soft mask for LibreOffice to make and the reader to blend.
     assert [line for line in listing[2:] if line.split()[2] == "smask"] == []
 
