@@ -139,7 +139,8 @@ class VersionCounter(Protocol):
 
         A worker killed after taking a number but before the manifest completed the version
         must not leave a gap: its retry writes the same version again (a measured failure of
-        the kill-mid-batch test gave versions 1 and 3).
+        the kill-mid-batch test gave versions 1 and 3). A number held that is not greater than
+        `at_least` is stale (storage is ahead of it) and is replaced.
         """
         ...
 
@@ -166,12 +167,18 @@ class RedisVersionCounter:
     def reserve(self, prefix: str, identity: str, at_least: int) -> int:
         key = f"{self._namespace}:reserved:{prefix}{identity}"
         held = self._redis.get(key)  # type: ignore[attr-defined]
-        if held is not None:
+        if held is not None and int(held) > at_least:
             return int(held)
         number = self.next_version(prefix, at_least)
         # A week: far longer than any retry; a second identity-equal writer at the same moment
         # (a duplicated message) takes the number the first one reserved.
-        if self._redis.set(key, number, nx=True, ex=7 * 24 * 3600):  # type: ignore[attr-defined]
+        if held is None:
+            taken = self._redis.set(key, number, nx=True, ex=_RESERVED_S)  # type: ignore[attr-defined]
+        else:
+            taken = self._redis.eval(  # type: ignore[attr-defined]
+                _REPLACE_IF_UNCHANGED, 1, key, held, number, _RESERVED_S
+            )
+        if taken:
             return number
         return int(self._redis.get(key))  # type: ignore[attr-defined]
 
@@ -180,6 +187,17 @@ class RedisVersionCounter:
         keys = [f"{self._namespace}:version:{prefix}"]
         keys += self._redis.scan_iter(match=reserved, count=1000)  # type: ignore[attr-defined]
         self._redis.delete(*keys)  # type: ignore[attr-defined]
+
+
+_RESERVED_S = 7 * 24 * 3600
+# Replace a stale reservation unless another writer of the same identity replaced it first.
+_REPLACE_IF_UNCHANGED = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+    return 1
+end
+return 0
+"""
 
 
 def _glob_escape(text: str) -> str:
@@ -196,7 +214,7 @@ class MemoryVersionCounter:
         return self.last[prefix]
 
     def reserve(self, prefix: str, identity: str, at_least: int) -> int:
-        if (prefix, identity) not in self.reserved:
+        if self.reserved.get((prefix, identity), 0) <= at_least:
             self.reserved[(prefix, identity)] = self.next_version(prefix, at_least)
         return self.reserved[(prefix, identity)]
 
@@ -206,6 +224,7 @@ class MemoryVersionCounter:
 
 
 def latest_version(store: ObjectStore, prefix: str) -> int:
+    """The highest complete version under `prefix`, by listing all of its files."""
     versions = [int(m.group(1)) for key in store.list(prefix) if (m := _VERSION.search(key))]
     return max(versions, default=0)
 
@@ -247,6 +266,27 @@ def find_version(store: ObjectStore, prefix: str, identity: str) -> DocumentFile
     )
 
 
+def _version_for(store: ObjectStore, counter: VersionCounter, prefix: str, identity: str) -> int:
+    """The number `identity` is written as: the counter's, unless storage holds a complete version
+    of another document under it. Then the counter is behind storage (Redis lost or rolled back
+    its data), and the number goes past the highest version stored.
+
+    Checking the one number costs one read. Listing the prefix for its highest version, as this
+    did before, grew with every version kept: ≈0.1 ms of client and server CPU per key, five keys
+    per version (docs/BENCHMARKS.md §4).
+    """
+    version = counter.reserve(prefix, identity, 0)
+    raw = store.get(f"{prefix}v{version}/manifest.json")
+    if raw is None:
+        return version
+    try:
+        if msgspec.json.decode(raw, type=Manifest).identity == identity:
+            return version  # this document's own version, written by an earlier attempt
+    except msgspec.DecodeError:
+        pass  # unreadable, but there: not ours to overwrite
+    return counter.reserve(prefix, identity, latest_version(store, prefix))
+
+
 def store_version(
     store: ObjectStore,
     counter: VersionCounter,
@@ -259,7 +299,7 @@ def store_version(
 ) -> DocumentFiles:
     """Write a new immutable version: DOCX, PDF (and XLSX), then the manifest that completes it."""
     identity = manifest_fields["identity"]
-    version = counter.reserve(prefix, identity, latest_version(store, prefix))
+    version = _version_for(store, counter, prefix, identity)
     base = f"{prefix}v{version}/"
     files = {}
     parts = [

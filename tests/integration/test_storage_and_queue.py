@@ -155,6 +155,16 @@ def test_a_retried_write_of_one_document_keeps_its_version_number(redis_url: str
     assert (first, again, other) == (2, 2, 3)
 
 
+def test_a_reservation_storage_has_overtaken_is_replaced_once(redis_url: str) -> None:
+    # Storage holds up to v5 while this identity still holds number 2 (Redis rolled back).
+    counter = RedisVersionCounter(redis.Redis.from_url(redis_url), namespace="it-stale")
+    prefix = "t/communities/c9/2026/application/"
+    assert counter.reserve(prefix, "identity-a", 1) == 2
+    assert counter.reserve(prefix, "identity-a", 5) == 6
+    assert counter.reserve(prefix, "identity-a", 0) == 6  # the replacement is kept
+    assert counter.reserve(prefix, "identity-b", 0) == 7
+
+
 def test_removed_objects_are_gone_and_listings_carry_their_write_times(store: S3Store) -> None:
     keys = [f"erase/c1/2026/v1/{n}.pdf" for n in range(3)]
     before = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)  # the server's clock may differ
