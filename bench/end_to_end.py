@@ -95,28 +95,23 @@ class Arm(msgspec.Struct, frozen=True):
 
     name: str
     render_threads: int  # the worker's DOCGEN_RENDER_THREADS
-    api_tree: str | None = None  # run the API from this source tree (another revision's order)
+    tree: str | None = None  # run the API and the worker from this source tree (a revision)
 
 
 def arms(bench: Bench, size: int) -> list[Arm]:
-    """The worker's default against K threads; with BENCH_E2E_BASELINE=<git rev>, also the API of
-    that revision (its enqueue order), with K and with the default threads."""
+    """The worker's default against K threads; with BENCH_E2E_BASELINE=<git rev>, instead that
+    revision's service (API and worker, its templates) against this tree's, both with the
+    default threads: an A/B of a change, interleaved, on a host whose speed drifts."""
     default = bench.settings.converter.render_threads
-    found = [Arm(f"threads {size}", size), Arm(f"threads {default} (default)", default)]
     baseline = os.environ.get("BENCH_E2E_BASELINE")
-    if baseline:
-        tree = bench.folder(f"e2e-api-{baseline.replace('/', '-')}")
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", baseline], capture_output=True, check=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-        found = [
-            Arm(f"{baseline} order, threads {size}", size, str(tree)),
-            found[0],
-            Arm(f"{baseline} order, threads {default}", default, str(tree)),
-            found[1],
-        ]
-    return found
+    if not baseline:
+        return [Arm(f"threads {size}", size), Arm(f"threads {default} (default)", default)]
+    tree = bench.folder(f"e2e-{baseline.replace('/', '-')}")
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", baseline], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return [Arm(f"{baseline}, threads {default}", default, str(tree)), Arm("this tree", default)]
 
 
 def run(bench: Bench) -> None:
@@ -154,22 +149,26 @@ def run(bench: Bench) -> None:
                 "DOCGEN_RENDER_THREADS": str(arm.render_threads),
                 "DOCGEN_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
                 "DOCGEN_API_KEYS": KEYS,
+                # A revision's tree has no LibreOffice venv or extracted fonts: this tree's.
+                "DOCGEN_UNOSERVER_BIN": bench.settings.converter.unoserver_bin,
+                "DOCGEN_FONTCONFIG_FILE": bench.settings.converter.fontconfig_file,
             }
+            if arm.tree:
+                env["PYTHONPATH"] = arm.tree
             command = [sys.executable, "-m", "commands.main"]
             worker = ManagedProcess(
                 f"worker-{number}",
                 [*command, "worker"],
                 env=env,
-                cwd=ROOT,
+                cwd=arm.tree or ROOT,
                 log_path=folder / f"worker-{number}.log",
             )
             started.append(worker)
-            api_env = {**env, "PYTHONPATH": arm.api_tree} if arm.api_tree else env
             api = ManagedProcess(
                 f"api-{number}",
                 [*command, "serve", "--port", str(port)],
-                env=api_env,
-                cwd=arm.api_tree or ROOT,
+                env=env,
+                cwd=arm.tree or ROOT,
                 log_path=folder / f"api-{number}.log",
             )
             started.append(api)
@@ -215,6 +214,14 @@ def run(bench: Bench) -> None:
             f"{name:<34} {len(values)} jobs, K={size}: p50 {p50:.2f} s ({p50 / target:.2f} × "
             f"goal: {'met' if p50 <= target else 'missed'}), p95 {p95:.2f} s "
             f"({p95 / target:.2f} ×), min {min(values):.2f}, max {max(values):.2f}"
+        )
+    if len(configs) == 2 and configs[0].tree:
+        # Paired by round: both arms' jobs of a round ran under the same load.
+        before, after = (latencies[a.name] for a in configs)
+        ratios = [b / a for a, b in zip(before, after, strict=True)]
+        say(
+            f"this tree / {configs[0].name}, round by round: median {median(ratios):.3f}, "
+            f"faster in {sum(r < 1 for r in ratios)} of {len(ratios)} rounds"
         )
     say(
         f"of which the POST's answer (validate, store input, enqueue): median {median(posts):.2f} s"
