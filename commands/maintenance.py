@@ -86,7 +86,6 @@ def _print_fsck(report: FsckReport) -> None:
 def run_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     """0: the pass ran (whatever it re-enqueued); 2: Redis could not be reached."""
     import redis
-    from dramatiq.brokers.redis import RedisBroker
 
     from docgen.jobs import RedisJobStore
     from docgen.queue import (
@@ -97,9 +96,10 @@ def run_reconcile(args: argparse.Namespace, settings: Settings) -> int:
         RedisPendingMessages,
     )
     from docgen.reconcile import reconcile
+    from docgen.wakeup import WakingRedisBroker
 
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
-    broker = RedisBroker(client=client, middleware=[])
+    broker = WakingRedisBroker(client=client, middleware=[])
     after = settings.reconcile_after_s if args.after is None else args.after
     try:
         done = reconcile(

@@ -158,7 +158,6 @@ def real_services(settings: Settings) -> Services:
     require_link_secret(settings)  # the links in job answers must verify on any replica
     require_api_keys(settings)
     import redis
-    from dramatiq.brokers.redis import RedisBroker
 
     from docgen.batches import RedisBatchStore
     from docgen.heartbeat import live_workers
@@ -169,6 +168,7 @@ def real_services(settings: Settings) -> Services:
     from docgen.objectstore import S3Store
     from docgen.queue import BATCH_QUEUE, NOTIFY_QUEUE, RENDER_QUEUE, DramatiqEnqueuer
     from docgen.storage import RedisVersionCounter
+    from docgen.wakeup import WakingRedisBroker
 
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
     store = S3Store(settings.s3)
@@ -176,7 +176,7 @@ def real_services(settings: Settings) -> Services:
     # No middleware: the API only enqueues; retries and limits are the workers' business. The
     # client with timeouts: a Redis that hangs (rather than refuses) must give a 503, not a
     # request that never ends.
-    broker = RedisBroker(client=client, middleware=[])
+    broker = WakingRedisBroker(client=client, middleware=[])
 
     def converter_ready() -> None:
         workers = live_workers(client)

@@ -47,13 +47,14 @@ from docgen.reconcile import reconcile, take_turn
 from docgen.settings import Settings, require_link_secret
 from docgen.storage import RedisVersionCounter
 from docgen.templates import load_catalogue
+from docgen.wakeup import WakingRedisBroker
 
 log = logging.getLogger("docgen.worker")
 
 MAX_RETRIES = (
     5  # transient failures (S3, converter down) back off 1 s → 30 s, then the document fails
 )
-# The longest an idle render consumer sleeps between polls of Redis (a fetch is one EVALSHA).
+# The longest an idle render consumer sleeps after an empty wait for a token (docgen.wakeup).
 RENDER_POLL_MS = 50
 # The same for the render queue's delay queue, which holds only retries (1 s backoff and more):
 # dramatiq's default, so that an idle worker does not poll it 20 times a second as well.
@@ -286,7 +287,7 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     # `redelivery_after_s`, at the next "maintenance", which dramatiq runs on a random share of
     # commands: its default 0.1 % took minutes with idle consumers; 5 % costs one small Lua scan
     # per ~20 fetches.
-    broker = RedisBroker(
+    broker = WakingRedisBroker(
         url=settings.redis_url,
         heartbeat_timeout=int(settings.redelivery_after_s * 1000),
         maintenance_chance=50_000,
@@ -297,9 +298,9 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
     )
     # Rendering threads (K + 1 by default); notifications on threads of their own, so that an
     # email never waits behind a conversion (nor a slow SMTP server behind a document).
-    # An idle consumer polls Redis at growing intervals up to `worker_timeout` (dramatiq's
-    # default 1 s): a person's job after a quiet spell then waited up to a second to start.
-    # Capped at RENDER_POLL_MS for their queue; batches and notifications keep the default.
+    # An idle consumer waits on its queue's wake list for a message (docgen.wakeup), and after
+    # an empty wait sleeps up to `worker_timeout` (dramatiq's default 1 s) before the next
+    # fetch: capped at RENDER_POLL_MS for people's jobs, which a token may reach in that sleep.
     worker = RenderWorker(
         broker, queues={RENDER_QUEUE}, worker_threads=threads, worker_timeout=RENDER_POLL_MS
     )
