@@ -90,3 +90,23 @@ def test_a_worker_on_the_waking_broker_runs_its_messages(
     finally:
         worker.stop()
         broker.close()
+
+
+def test_a_token_that_cannot_be_pushed_does_not_fail_the_enqueued_message(
+    redis_url: str, client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broker = WakingRedisBroker(url=redis_url)
+    broker.declare_queue("render")
+
+    class LostPipeline:
+        def lpush(self, *args: object) -> None: ...
+        def ltrim(self, *args: object) -> None: ...
+
+        def execute(self) -> None:
+            raise redis.ConnectionError("lost between the message and its token")
+
+    monkeypatch.setattr(broker.client, "pipeline", lambda **kwargs: LostPipeline())
+    broker.enqueue(_message("render"))  # no error: the message itself is stored
+    assert client.hlen("dramatiq:render.msgs") == 1
+    assert client.llen(wake_key("dramatiq", "render")) == 0
+    broker.close()
