@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 import pytest
+import redis
 
 from docgen.schema import JobRequest
 from docgen.settings import load_settings
@@ -41,6 +42,16 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process, url = start_redis(tmp_path_factory.mktemp("redis"))
     yield url
     process.stop()
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    """A client of the session's Redis, whose database is emptied before and after the test."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
 
 
 class S3Server(msgspec.Struct, frozen=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 import xml.etree.ElementTree as ET
 from functools import cache
 
@@ -53,3 +54,15 @@ def missing_values(pdf: bytes, values: list[str]) -> list[str]:
         if compact not in whole and not wrapped(compact):
             out.append(value)
     return out
+
+
+def pdf_images(pdf: bytes) -> list[str]:
+    """poppler's `pdfimages -list` rows, one per picture: page num type width height color comp
+    bpc enc …, where enc is "image" for Flate and "jpeg" for JPEG."""
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:  # pdfimages reads files only
+        file.write(pdf)
+        file.flush()
+        listing = subprocess.run(
+            ["pdfimages", "-list", file.name], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+    return listing[2:]

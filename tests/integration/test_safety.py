@@ -10,8 +10,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import subprocess
-import tempfile
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -23,6 +21,8 @@ import pytest
 from docx import Document
 from docx.shared import Cm
 from PIL import Image
+
+from tests.pdftext import pdf_images
 
 pytestmark = pytest.mark.integration
 
@@ -56,16 +56,6 @@ def linked_image_docx(target: str) -> bytes:
                 )
             dst.writestr(info, data)
     return out.getvalue()
-
-
-def images_in(pdf: bytes) -> list[str]:
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as file:
-        file.write(pdf)
-        file.flush()
-        listing = subprocess.run(
-            ["pdfimages", "-list", file.name], capture_output=True, text=True, check=True
-        ).stdout.splitlines()
-    return listing[2:]
 
 
 @pytest.fixture
@@ -104,7 +94,7 @@ def test_a_picture_linked_to_a_url_is_not_fetched(
     pdf = unoserver.converter.to_pdf(linked_image_docx(f"{url}/tracker.png"))
     assert pdf.startswith(b"%PDF")
     assert requests == []
-    assert images_in(pdf) == []
+    assert pdf_images(pdf) == []
 
 
 def test_a_picture_linked_to_a_local_file_is_not_read_into_the_pdf(
@@ -114,7 +104,7 @@ def test_a_picture_linked_to_a_local_file_is_not_read_into_the_pdf(
     secret.write_bytes(_png((0, 200, 0)))
     pdf = unoserver.converter.to_pdf(linked_image_docx(secret.as_uri()))
     assert pdf.startswith(b"%PDF")
-    assert images_in(pdf) == []
+    assert pdf_images(pdf) == []
 
 
 def test_libreoffice_runs_without_the_service_s_environment(unoserver: Any) -> None:

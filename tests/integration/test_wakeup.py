@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import dramatiq
 import pytest
@@ -16,15 +15,6 @@ from workers.main import RENDER_POLL_MS
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
-
-
 def _blocked_in_blpop(client: redis.Redis) -> bool:
     """Whether a connection waits in BLPOP: Redis lists a blocked client's command."""
     return any(c.get("cmd") == "blpop" for c in client.client_list())
@@ -35,7 +25,7 @@ def _message(queue: str) -> dramatiq.Message[object]:
 
 
 def test_a_consumer_waiting_on_an_empty_queue_gets_the_message_enqueued_meanwhile(
-    redis_url: str, client: redis.Redis
+    redis_url: str, redis_client: redis.Redis
 ) -> None:
     # A long wait: the message can only come back from this fetch if the enqueue woke it.
     broker = WakingRedisBroker(url=redis_url, wait_s=60)
@@ -44,7 +34,7 @@ def test_a_consumer_waiting_on_an_empty_queue_gets_the_message_enqueued_meanwhil
     waiting = threading.Thread(target=lambda: fetched.append(broker.do_fetch("render", 4)))
     waiting.start()
     try:
-        wait_until(lambda: _blocked_in_blpop(client), 10, what="BLPOP")
+        wait_until(lambda: _blocked_in_blpop(redis_client), 10, what="BLPOP")
         broker.enqueue(_message("render"))
         waiting.join(30)
         assert not waiting.is_alive()
@@ -57,20 +47,20 @@ def test_a_consumer_waiting_on_an_empty_queue_gets_the_message_enqueued_meanwhil
 
 
 def test_tokens_go_to_undelayed_messages_only_and_stop_piling_up(
-    redis_url: str, client: redis.Redis
+    redis_url: str, redis_client: redis.Redis
 ) -> None:
     broker = WakingRedisBroker(url=redis_url)
     broker.declare_queue("render")
     broker.enqueue(_message("render"), delay=60_000)  # a retry waits for its eta, not a token
-    assert client.keys("*.wake") == []
+    assert redis_client.keys("*.wake") == []
     for _ in range(MAX_TOKENS + 10):
         broker.enqueue(_message("render"))
-    assert client.llen(wake_key("dramatiq", "render")) == MAX_TOKENS
+    assert redis_client.llen(wake_key("dramatiq", "render")) == MAX_TOKENS
     broker.close()
 
 
 def test_a_worker_on_the_waking_broker_runs_its_messages(
-    redis_url: str, client: redis.Redis
+    redis_url: str, redis_client: redis.Redis
 ) -> None:
     broker = WakingRedisBroker(url=redis_url)
     ran = threading.Event()
@@ -84,7 +74,7 @@ def test_a_worker_on_the_waking_broker_runs_its_messages(
     )
     worker.start()
     try:
-        wait_until(lambda: _blocked_in_blpop(client), 10, what="idle")
+        wait_until(lambda: _blocked_in_blpop(redis_client), 10, what="idle")
         render.send()
         wait_until(ran.is_set, 30, what="the message")
     finally:
@@ -93,7 +83,7 @@ def test_a_worker_on_the_waking_broker_runs_its_messages(
 
 
 def test_a_token_that_cannot_be_pushed_does_not_fail_the_enqueued_message(
-    redis_url: str, client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    redis_url: str, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broker = WakingRedisBroker(url=redis_url)
     broker.declare_queue("render")
@@ -107,6 +97,6 @@ def test_a_token_that_cannot_be_pushed_does_not_fail_the_enqueued_message(
 
     monkeypatch.setattr(broker.client, "pipeline", lambda **kwargs: LostPipeline())
     broker.enqueue(_message("render"))  # no error: the message itself is stored
-    assert client.hlen("dramatiq:render.msgs") == 1
-    assert client.llen(wake_key("dramatiq", "render")) == 0
+    assert redis_client.hlen("dramatiq:render.msgs") == 1
+    assert redis_client.llen(wake_key("dramatiq", "render")) == 0
     broker.close()

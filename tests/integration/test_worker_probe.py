@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -17,15 +16,6 @@ from docgen.heartbeat import Heartbeat, publish_heartbeat
 from docgen.processes import free_port
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(redis_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
 
 
 def probe(redis_url: str) -> subprocess.CompletedProcess[str]:
@@ -46,25 +36,25 @@ def beat(client: redis.Redis, host: str, ready: int, total: int = 2) -> None:
 
 
 def test_a_worker_on_this_host_with_a_ready_converter_is_ready(
-    client: redis.Redis, redis_url: str
+    redis_client: redis.Redis, redis_url: str
 ) -> None:
-    beat(client, socket.gethostname(), ready=1)
+    beat(redis_client, socket.gethostname(), ready=1)
     assert probe(redis_url).returncode == 0
 
 
 def test_a_worker_whose_converters_are_all_down_is_not_ready(
-    client: redis.Redis, redis_url: str
+    redis_client: redis.Redis, redis_url: str
 ) -> None:
-    beat(client, socket.gethostname(), ready=0)
+    beat(redis_client, socket.gethostname(), ready=0)
     result = probe(redis_url)
     assert result.returncode == 1
     assert "no ready converter" in result.stderr
 
 
 def test_a_ready_worker_on_another_host_does_not_make_this_one_ready(
-    client: redis.Redis, redis_url: str
+    redis_client: redis.Redis, redis_url: str
 ) -> None:
-    beat(client, "another-pod", ready=2)
+    beat(redis_client, "another-pod", ready=2)
     assert probe(redis_url).returncode == 1
 
 
