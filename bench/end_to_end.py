@@ -107,9 +107,10 @@ def arms(bench: Bench, size: int) -> list[Arm]:
     if not baseline:
         return [Arm(f"threads {size}", size), Arm(f"threads {default} (default)", default)]
     tree = bench.folder(f"e2e-{baseline.replace('/', '-')}")
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", baseline], capture_output=True, check=True
-    ).stdout
+    found = subprocess.run(["git", "-C", str(ROOT), "archive", baseline], capture_output=True)
+    if found.returncode != 0:
+        raise RuntimeError(f"BENCH_E2E_BASELINE={baseline!r}: {found.stderr.decode().strip()}")
+    archive = found.stdout
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
     return [Arm(f"{baseline}, threads {default}", default, str(tree)), Arm("this tree", default)]
 
