@@ -67,7 +67,11 @@ class BoundProbe:
         self.office = bench.raw_office("e2e-raw")
         self.raw: dict[str, list[float]] = {}
         self.render: dict[str, list[float]] = {}
-        self.measure()  # warm-up, not kept
+        try:
+            self.measure()  # warm-up, not kept
+        except BaseException:
+            self.office.stop()
+            raise
         self.raw, self.render = {}, {}
 
     def measure(self) -> None:
@@ -120,10 +124,10 @@ def run(bench: Bench) -> None:
     # slowest job. The bound is probed after every fourth round: 6 passes in all.
     rounds, probe_every = (3, 1) if bench.quick else (20, 4)
     size = bench.cores
+    configs = arms(bench, size)  # first: a bad baseline must fail before LibreOffice starts
     probe = BoundProbe(bench)
     folder = bench.folder("e2e")
     started: list[ManagedProcess | BoundProbe] = [probe]
-    configs = arms(bench, size)
     latencies: dict[str, list[float]] = {a.name: [] for a in configs}
     posts: list[float] = []
     try:
