@@ -196,11 +196,19 @@ def run_carbone(
         stdout, stderr = process.communicate(timeout=600)
     finally:
         _kill_group(process.pid)
+        _remove_carbone_pipes(process.pid)
     if process.returncode != 0:
         raise RuntimeError(f"carbone failed: {stderr.decode()[-1000:]}")
     result: dict[str, Any] = json.loads(stdout.decode().strip().splitlines()[-1])
     remove_office_sockets([Path(p) for p in result["profiles"]])
     return float(result["seconds"]), pages(out_pdf.read_bytes())
+
+
+def _remove_carbone_pipes(node_pid: int) -> None:
+    """The sockets of the pipes Carbone's LibreOffice processes accepted on, named with the
+    prefix carbone_render.js gives them; killed, LibreOffice leaves them in /tmp (24 a run)."""
+    for socket_path in Path("/tmp").glob(f"OSL_PIPE_{os.getuid()}__docgenbench{node_pid}_*"):
+        socket_path.unlink(missing_ok=True)
 
 
 def _kill_group(pgid: int) -> None:
