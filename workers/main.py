@@ -333,9 +333,13 @@ def run_worker(settings: Settings, stop: threading.Event | None = None) -> None:
             stop.wait(5)
     finally:
         log.info("worker.stopping worker_id=%s", worker_id)
-        worker.stop()
-        batch_worker.stop()
-        notifier.stop()
+        # Each waits until its idle consumers' wait on the wake list ends (≤ 1 s, docgen.wakeup):
+        # together, not one after another.
+        stopping = [threading.Thread(target=w.stop) for w in (worker, batch_worker, notifier)]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
         broker.close()
         if pool is not None:
             pool.stop()
